@@ -1,0 +1,3 @@
+from pymc_doctor.cli import main
+
+main()

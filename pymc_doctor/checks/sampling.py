@@ -1,0 +1,911 @@
+"""Post-sampling checks: what the trace says about how well the sampler explored the posterior."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from pymc_doctor import compat, remedies
+from pymc_doctor.finding import Finding, RerunStep
+from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.runner import Subject
+from pymc_doctor.trace import TraceView
+
+SAMPLING = "sampling"
+
+
+def _chain_list(chains) -> str:
+    chains = [int(c) for c in chains]
+    return f"chain {chains[0]}" if len(chains) == 1 else "chains " + ", ".join(map(str, chains))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _names(labels, limit: int = 5) -> str:
+    labels = list(labels)
+    shown = ", ".join(f"`{label}`" for label in labels[:limit])
+    return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+def _required_stat(trace: TraceView, name: str) -> np.ndarray:
+    values = trace.stat(name)
+    if values is None:
+        raise CannotCheck(f"the {trace.sampler} trace does not record `{name}`")
+    return values
+
+
+def _diagnosable(trace: TraceView) -> None:
+    if trace.draws < 4:
+        raise CannotCheck(f"{trace.draws} draws per chain are too few to compute R-hat and ESS")
+    if not trace.variable_names():
+        raise CannotCheck("the posterior has no numeric variables")
+
+
+# ---------------------------------------------------------------------------------------------
+# Where divergences sit
+
+
+def divergence_locations(trace: TraceView, diverging: np.ndarray, limit: int = 3) -> list[dict]:
+    """Elements whose divergent draws sit furthest from the rest, by mean percentile.
+
+    Percentiles make variables of any scale comparable: divergences at the 5th percentile of ``tau``
+    while the other draws average the 50th is the signature of a funnel at small ``tau``.
+    """
+    flags = diverging.reshape(-1).astype(bool)
+    if flags.all() or not flags.any():
+        return []
+    located = []
+    for name in trace.variable_names():
+        values = trace.draws_of(name).reshape(-1, len(trace.element_labels(name)))
+        if not np.isfinite(values).all():
+            continue
+        percentiles = scipy_stats.rankdata(values, axis=0) / values.shape[0]
+        inside = percentiles[flags].mean(axis=0)
+        outside = percentiles[~flags].mean(axis=0)
+        for label, div_pct, other_pct, column in zip(
+            trace.element_labels(name), inside, outside, values.T, strict=True
+        ):
+            located.append(
+                {
+                    "variable": name,
+                    "label": label,
+                    "divergent_percentile": float(div_pct),
+                    "other_percentile": float(other_pct),
+                    "positive": bool((column > 0).all()),
+                }
+            )
+    located.sort(key=lambda item: abs(item["divergent_percentile"] - item["other_percentile"]), reverse=True)
+    return located[:limit]
+
+
+def centered_hierarchy(trace: TraceView, scale: str) -> tuple[str, str | None] | None:
+    """Find ``group ~ Normal(location, scale)`` from the draws alone.
+
+    In a centered hierarchy the spread of ``group``'s elements follows ``scale`` draw by draw, and
+    the mean of its elements follows ``location``.
+    """
+    log_scale = np.log(trace.draws_of(scale).reshape(-1))
+    best: tuple[float, str] | None = None
+    for name in trace.variable_names():
+        values = trace.draws_of(name)
+        if name == scale or values.shape[2] < 2:
+            continue
+        spread = np.log(values.reshape(-1, values.shape[2]).std(axis=1) + 1e-300)
+        correlation = scipy_stats.spearmanr(log_scale, spread).statistic
+        if np.isfinite(correlation) and correlation > 0.5 and (best is None or correlation > best[0]):
+            best = (float(correlation), name)
+    if best is None:
+        return None
+    group = best[1]
+    group_mean = trace.draws_of(group).reshape(trace.chains * trace.draws, -1).mean(axis=1)
+    location, location_correlation = None, 0.5
+    for name in trace.variable_names():
+        values = trace.draws_of(name)
+        if name in (scale, group) or values.shape[2] != 1:
+            continue
+        correlation = scipy_stats.spearmanr(values.reshape(-1), group_mean).statistic
+        if np.isfinite(correlation) and correlation > location_correlation:
+            location, location_correlation = name, float(correlation)
+    return group, location
+
+
+@rule(
+    "SMP101",
+    "divergences",
+    category=SAMPLING,
+    severity="error",
+    needs=("nuts",),
+    params={"max_divergences": 0, "error_share": 0.001, "min_to_locate": 5},
+)
+def divergences(subject: Subject, max_divergences: int, error_share: float, min_to_locate: int) -> Iterator[Finding]:
+    """Divergent transitions after tuning.
+
+    What it checks: the number of post-warm-up NUTS transitions marked divergent, per chain, and
+    which variables the divergent draws sit at (their mean percentile against the other draws).
+
+    Why it matters: a divergence means the integrator left the region where the posterior's
+    geometry could be followed (typically a funnel in a hierarchical model). The draws near it are
+    missing, so the sample is biased even when R-hat looks fine.
+
+    Threshold: more than `max_divergences` (default 0) divergent transitions, as in Stan and PyMC.
+    They are an error when they exceed `error_share` (default 0.1%) of the draws or concentrate at
+    one variable, and a warning otherwise (a stray one or two, which a higher `target_accept`
+    usually removes). Where they sit is estimated from `min_to_locate` (default 5) divergences on.
+
+    Example: ArviZ's `centered_eight` has 19 divergences, concentrated at small `tau`.
+
+    Fix: raise `target_accept` (0.95, 0.99) for a few stray divergences; for many, or ones that sit
+    at small values of a scale, rewrite the hierarchy non-centered; then try another
+    initialization or the nutpie sampler.
+    """
+    trace = subject.trace
+    diverging = _required_stat(trace, "diverging").astype(bool)
+    count = int(diverging.sum())
+    if count <= max_divergences:
+        return
+    total = diverging.size
+    per_chain = diverging.sum(axis=1).astype(int).tolist()
+    located = divergence_locations(trace, diverging) if count >= min_to_locate else []
+    clear = [loc for loc in located if abs(loc["divergent_percentile"] - loc["other_percentile"]) >= 0.15]
+    severity = "error" if clear or count / total > error_share else "warning"
+    message = (
+        f"{count} of {total} draws after tuning ({count / total:.1%}) diverged "
+        f"(per chain: {', '.join(map(str, per_chain))})."
+    )
+    hierarchy = None
+    if clear:
+        top = clear[0]
+        where = "small" if top["divergent_percentile"] < top["other_percentile"] else "large"
+        message += (
+            f" They sit at {where} values of `{top['label']}`: on average at its "
+            f"{top['divergent_percentile']:.0%} percentile, against {top['other_percentile']:.0%} for the other draws."
+        )
+        if where == "small" and top["positive"] and top["variable"] == top["label"]:
+            hierarchy = centered_hierarchy(trace, top["variable"])
+            if hierarchy:
+                message += (
+                    f" The spread of `{hierarchy[0]}` follows `{top['variable']}` draw by draw: a centered "
+                    "hierarchy, whose funnel the sampler cannot enter."
+                )
+    elif located:
+        message += " They are spread over the posterior rather than concentrated at one variable."
+
+    rerun = [
+        RerunStep(
+            "Take smaller steps: raise target_accept (cheap; removes a few stray divergences).",
+            remedies.sample_call(trace.sampler, target_accept=0.95),
+        )
+    ]
+    fix = "Raise target_accept; if divergences remain, reparameterize the variable they point to."
+    fix_code = rerun[0].code
+    if hierarchy:
+        group, location = hierarchy
+        scale = clear[0]["variable"]
+        rewrite = remedies.noncentered_code(group, scale, location, trace.dims_of(group))
+        fix = f"Rewrite `{group}` non-centered: sample a standard normal offset and scale it by `{scale}`."
+        fix_code = rewrite
+        rerun.append(RerunStep(f"Non-centered parameterization of `{group}` (the lasting fix).", rewrite))
+    elif clear:
+        rerun.append(
+            RerunStep(
+                f"Reparameterize `{clear[0]['variable']}`: a tighter prior, a non-centered form, or "
+                "sampling it on the log scale; call `model.debug()` to see its constraints.",
+                remedies.sample_call(trace.sampler, target_accept=0.99),
+            )
+        )
+    rerun.append(
+        RerunStep(
+            "Try the nutpie sampler, whose mass-matrix adaptation copes better with hard geometry.",
+            remedies.sample_call("nutpie", target_accept=0.95),
+        )
+    )
+    yield Finding(
+        code="SMP101",
+        severity=severity,
+        category=SAMPLING,
+        title=f"{_count(count, 'divergent transition')} after tuning",
+        message=message,
+        variables=tuple(loc["label"] for loc in clear),
+        evidence={
+            "divergences": count,
+            "draws": total,
+            "share": count / total,
+            "per_chain": per_chain,
+            "locations": clear,
+        },
+        fix=fix,
+        fix_code=fix_code,
+        rerun=tuple(rerun),
+        docs="SMP101",
+    )
+
+
+@rule(
+    "SMP102",
+    "tree-depth",
+    category=SAMPLING,
+    severity="warning",
+    needs=("nuts",),
+    params={"max_treedepth_share": 0.05},
+)
+def tree_depth_saturation(subject: Subject, max_treedepth_share: float) -> Iterator[Finding]:
+    """Transitions that stopped at the maximum tree depth.
+
+    What it checks: the share of post-warm-up draws whose trajectory hit the sampler's maximum
+    tree depth (PyMC and nutpie record a flag; for numpyro and blackjax the depth is compared
+    with the maximum, 10 by default).
+
+    Why it matters: a saturated tree is cut short before it makes a U-turn, so the sampler moves
+    less per draw and runs slowly. It is an efficiency problem, usually from strongly correlated
+    parameters or parameters on very different scales.
+
+    Threshold: more than `max_treedepth_share` (default 5%, as PyMC) of the draws of any chain.
+
+    Example: a correlated multivariate normal sampled with `max_treedepth=3`.
+
+    Fix: a dense mass matrix (`init="jitter+adapt_full"`) or rescaled parameters, then a higher
+    maximum depth.
+    """
+    trace = subject.trace
+    hit = _required_stat(trace, "max_depth_hit").astype(bool)
+    per_chain = hit.mean(axis=1)
+    if per_chain.max() <= max_treedepth_share:
+        return
+    depth = trace.max_tree_depth or 10
+    bad_chains = np.flatnonzero(per_chain > max_treedepth_share)
+    yield Finding(
+        code="SMP102",
+        severity="warning",
+        category=SAMPLING,
+        title="Tree depth saturated",
+        message=(
+            f"{hit.mean():.1%} of draws hit the maximum tree depth of {depth} "
+            f"(worst: chain {int(per_chain.argmax())} at {per_chain.max():.1%}; "
+            f"{_chain_list(bad_chains)} above {max_treedepth_share:.0%}). Trajectories were cut short, "
+            "so the sampler explored slowly."
+        ),
+        evidence={
+            "share": float(hit.mean()),
+            "per_chain_share": per_chain.round(4).tolist(),
+            "max_tree_depth": depth,
+        },
+        fix="Adapt a dense mass matrix (or rescale parameters to unit scale), then raise the maximum tree depth.",
+        fix_code=remedies.sample_call(trace.sampler, init="jitter+adapt_full"),
+        rerun=(
+            RerunStep(
+                "Learn the correlations: a dense mass matrix (PyMC's own NUTS).",
+                remedies.sample_call(trace.sampler, init="jitter+adapt_full"),
+            ),
+            RerunStep(
+                f"Allow longer trajectories: maximum depth {depth + 2}.",
+                remedies.sample_call(trace.sampler, max_treedepth=depth + 2),
+            ),
+        ),
+        docs="SMP102",
+    )
+
+
+@rule(
+    "SMP103",
+    "low-ebfmi",
+    category=SAMPLING,
+    severity="warning",
+    needs=("nuts",),
+    params={"min_ebfmi": 0.3},
+)
+def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
+    """Low energy Bayesian fraction of missing information (E-BFMI).
+
+    What it checks: E-BFMI per chain, computed by ArviZ from the sampler's energy.
+
+    Why it matters: a low E-BFMI means the momentum resampling cannot move the sampler far enough
+    in energy to explore the tails; the posterior has heavy tails or a funnel the sampler only
+    partly reaches. PyMC itself never computes it.
+
+    Threshold: below `min_ebfmi` (default 0.3, as CmdStan and ArviZ) in any chain.
+
+    Example: chain 0 of ArviZ's `centered_eight` has E-BFMI 0.29.
+
+    Fix: reparameterize (non-centered hierarchies, tighter priors on scales); a longer warm-up
+    helps only a little.
+    """
+    trace = subject.trace
+    energy = _required_stat(trace, "energy")
+    if trace.draws < 3:
+        raise CannotCheck("E-BFMI needs at least 3 draws per chain")
+    values = compat.bfmi(energy)
+    low = np.flatnonzero(values < min_ebfmi)
+    if not len(low):
+        return
+    yield Finding(
+        code="SMP103",
+        severity="warning",
+        category=SAMPLING,
+        title="Low E-BFMI",
+        message=(
+            f"E-BFMI is below {min_ebfmi} in {_chain_list(low)} "
+            f"(per chain: {', '.join(f'{v:.2f}' for v in values)}). The sampler cannot move far enough in "
+            "energy to explore the posterior's tails."
+        ),
+        evidence={"ebfmi": values.round(4).tolist(), "chains_below": low.tolist()},
+        fix="Reparameterize: heavy tails and funnels (often a centered hierarchy) cause this; "
+        "look at the variables the divergences point to, and at the energy plot.",
+        fix_code="import arviz as az\n\naz.plot_energy(idata)",
+        rerun=(
+            RerunStep(
+                "Longer warm-up (helps when adaptation had too little time).",
+                remedies.sample_call(trace.sampler, tune=2000),
+            ),
+        ),
+        docs="SMP103",
+    )
+
+
+@rule(
+    "SMP104",
+    "step-size-collapse",
+    category=SAMPLING,
+    severity="warning",
+    needs=("nuts",),
+    params={"min_step_size": 1e-3, "max_step_size_ratio": 10.0},
+)
+def step_size_collapse(subject: Subject, min_step_size: float, max_step_size_ratio: float) -> Iterator[Finding]:
+    """A chain whose adapted step size collapsed.
+
+    What it checks: each chain's step size after warm-up, against an absolute floor and against
+    the other chains.
+
+    Why it matters: a tiny step size means the warm-up met a region of extreme curvature (a funnel's
+    neck, a nearly degenerate scale) and the chain crawls; a chain whose step size is far below
+    the others' adapted to a different part of the posterior than they did.
+
+    Threshold: below `min_step_size` (default 1e-3), or more than `max_step_size_ratio`
+    (default 10) times smaller than the median of the other chains.
+
+    Example: a chain of Neal's funnel that spent its warm-up deep in the neck.
+
+    Fix: reparameterize the region of high curvature; a longer warm-up; initialize all chains
+    from the same well-behaved region.
+    """
+    trace = subject.trace
+    step = _required_stat(trace, "step_size")
+    final = step[:, -1].astype(float)
+    collapsed = {}
+    for chain, value in enumerate(final):
+        others = np.delete(final, chain)
+        ratio = float(np.median(others) / value) if len(others) and value > 0 else 1.0
+        if value < min_step_size or ratio > max_step_size_ratio:
+            collapsed[chain] = (float(value), ratio)
+    if not collapsed:
+        return
+    details = "; ".join(f"chain {c}: {v:.2g} ({r:.0f}x below the others)" for c, (v, r) in collapsed.items())
+    yield Finding(
+        code="SMP104",
+        severity="warning",
+        category=SAMPLING,
+        title="Step size collapsed",
+        message=(
+            f"The adapted step size collapsed in {_chain_list(collapsed)} ({details}; "
+            f"all chains: {', '.join(f'{v:.2g}' for v in final)}). Those chains move very slowly."
+        ),
+        evidence={"step_size": final.tolist(), "collapsed_chains": list(collapsed)},
+        fix="Find the region of extreme curvature (funnels, scales near zero) and reparameterize it; "
+        "give the warm-up more steps.",
+        fix_code=remedies.sample_call(trace.sampler, tune=2000),
+        rerun=(
+            RerunStep("A longer warm-up.", remedies.sample_call(trace.sampler, tune=2000)),
+            RerunStep(
+                "Start every chain near the center of the prior instead of a jittered point.",
+                remedies.sample_call(trace.sampler, init="adapt_diag"),
+            ),
+        ),
+        docs="SMP104",
+    )
+
+
+@rule(
+    "SMP105",
+    "stuck-chain",
+    category=SAMPLING,
+    severity="error",
+    needs=("trace",),
+    params={"min_move_share": 0.1, "min_acceptance": 0.05},
+)
+def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) -> Iterator[Finding]:
+    """A chain that does not move.
+
+    What it checks: per chain, the share of draws in which any posterior value changed, and the
+    mean acceptance statistic where the sampler records one.
+
+    Why it matters: a stuck chain contributes the same point over and over; its draws are not a
+    sample, and every summary that includes them is wrong.
+
+    Threshold: values change in fewer than `min_move_share` (default 10%) of draws, or the mean
+    acceptance is below `min_acceptance` (default 0.05).
+
+    Example: Metropolis with a proposal scale far too large for the posterior.
+
+    Fix: use NUTS for continuous variables; for Metropolis, let it tune its proposal; check the
+    starting point with `model.debug()`.
+    """
+    trace = subject.trace
+    if trace.draws < 2:
+        raise CannotCheck("a chain of one draw cannot move")
+    names = trace.variable_names()
+    if not names:
+        raise CannotCheck("the posterior has no numeric variables")
+    if trace.sampler == "smc":
+        raise CannotCheck("SMC draws are independent particles, not a chain")
+    moved = np.zeros((trace.chains, trace.draws - 1), dtype=bool)
+    for name in names:
+        values = trace.draws_of(name)
+        moved |= (np.diff(values, axis=1) != 0).any(axis=2)
+    move_share = moved.mean(axis=1)
+    accept = trace.stat("accept")
+    mean_accept = np.nanmean(accept, axis=1) if accept is not None else None
+    stuck = set(np.flatnonzero(move_share < min_move_share).tolist())
+    if mean_accept is not None:
+        stuck |= set(np.flatnonzero(mean_accept < min_acceptance).tolist())
+    if not stuck:
+        return
+    stuck_list = sorted(stuck)
+    details = "; ".join(
+        f"chain {c}: moved in {move_share[c]:.0%} of draws"
+        + (f", mean acceptance {mean_accept[c]:.2f}" if mean_accept is not None else "")
+        for c in stuck_list
+    )
+    continuous = trace.sampler in ("metropolis", "slice")
+    yield Finding(
+        code="SMP105",
+        severity="error",
+        category=SAMPLING,
+        title=_count(len(stuck_list), "stuck chain"),
+        message=f"{_chain_list(stuck_list)} barely moved ({details}). Their draws repeat the same point.",
+        evidence={
+            "move_share": move_share.round(4).tolist(),
+            "mean_acceptance": mean_accept.round(4).tolist() if mean_accept is not None else None,
+            "stuck_chains": stuck_list,
+        },
+        fix=(
+            "Sample continuous variables with NUTS (drop the `step=` argument), "
+            if continuous
+            else "Check the starting point (`model.debug()`), give the warm-up more steps, "
+        )
+        + "and discard these chains' draws until a re-run mixes.",
+        fix_code=f"{remedies.MODEL}.debug()\n" + remedies.sample_call(None, tune=2000),
+        rerun=(
+            RerunStep("Re-run with the default NUTS step and a longer warm-up.", remedies.sample_call(None, tune=2000)),
+        ),
+        docs="SMP105",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Convergence
+
+
+@rule(
+    "SMP201",
+    "rhat",
+    category=SAMPLING,
+    severity="warning",
+    needs=("trace",),
+    params={"max_rhat": 1.01, "error_rhat": 1.1},
+)
+def high_rhat(subject: Subject, max_rhat: float, error_rhat: float) -> Iterator[Finding]:
+    """Chains that disagree: rank-normalized split R-hat above the threshold.
+
+    What it checks: ArviZ's rank-normalized split R-hat (Vehtari et al. 2021) for every scalar
+    element of every posterior variable, naming the worst.
+
+    Why it matters: R-hat compares the variance between and within (split) chains; above 1.01
+    the chains have not converged to the same distribution, and estimates mix their differences.
+
+    Threshold: above `max_rhat` (default 1.01) is a warning; above `error_rhat` (default 1.1, the
+    classic threshold) an error.
+
+    Example: ArviZ's `centered_eight` has R-hat 1.03 for `tau`.
+
+    Fix: more tuning and draws when values are just above 1.01; when chains sit in different modes
+    (see SMP202), better initialization or priors instead.
+    """
+    trace = subject.trace
+    _diagnosable(trace)
+    table = trace.diagnostics.table
+    rhat = table["rhat"]
+    if not np.isfinite(rhat).any():
+        raise CannotCheck("R-hat is undefined for every variable (constant draws)")
+    high = table[rhat > max_rhat].sort_values("rhat", ascending=False)
+    if high.empty:
+        return
+    worst = float(high["rhat"].iloc[0])
+    severity = "error" if worst > error_rhat else "warning"
+    shown = ", ".join(f"`{label}` {value:.3f}" for label, value in high["rhat"].head(5).items())
+    more = f" and {len(high) - 5} more" if len(high) > 5 else ""
+    draws = max(2 * trace.draws, 1000)
+    yield Finding(
+        code="SMP201",
+        severity=severity,
+        category=SAMPLING,
+        title=f"R-hat above {max_rhat} for {_count(len(high), 'element')}",
+        message=(
+            f"Rank-normalized split R-hat exceeds {max_rhat} for {len(high)} of {len(table)} elements "
+            f"(worst: {shown}{more}). The chains have not converged to the same distribution."
+        ),
+        variables=tuple(high["label"].head(20)),
+        evidence={
+            "rhat": {label: round(float(v), 4) for label, v in high["rhat"].head(20).items()},
+            "count": len(high),
+        },
+        fix="Run longer (more tuning and draws) when R-hat is just above the threshold; if chains sit "
+        "in different modes (SMP202), fix initialization, priors or identifiability instead.",
+        fix_code=remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4)),
+        rerun=(
+            RerunStep(
+                "Longer warm-up and more draws, with at least 4 chains.",
+                remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4)),
+            ),
+        ),
+        docs="SMP201",
+    )
+
+
+def chain_modes(means: np.ndarray, within_sd: float, separation: float) -> list[list[int]]:
+    """Group chains whose means lie within ``separation`` within-chain sds of each other."""
+    order = np.argsort(means)
+    groups = [[int(order[0])]]
+    for previous, current in itertools.pairwise(order):
+        if (means[current] - means[previous]) > separation * within_sd:
+            groups.append([])
+        groups[-1].append(int(current))
+    return groups
+
+
+@rule(
+    "SMP202",
+    "multimodal",
+    category=SAMPLING,
+    severity="error",
+    needs=("trace",),
+    params={"min_mode_separation": 3.0},
+)
+def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[Finding]:
+    """Chains that sit in different modes.
+
+    What it checks: for each scalar element, whether the chains' means fall into groups separated
+    by more than `min_mode_separation` within-chain standard deviations, and for vector variables
+    whether the chains found the same values in a different order (label switching).
+
+    Why it matters: chains in different modes never mix; running longer does not help, and pooling
+    them averages over modes. Common causes: non-identified parameters (label switching in mixtures,
+    sign flips in factor models), a multimodal likelihood, or a chain stuck in a minor mode.
+
+    Threshold: chain means separated by more than `min_mode_separation` (default 3) within-chain sds.
+
+    Example: a two-component mixture whose chains each settled on a different labeling.
+
+    Fix: make the model identifiable (an ordering constraint for exchangeable components, a sign
+    constraint), use more informative priors, or start every chain in the same region.
+    """
+    trace = subject.trace
+    if trace.chains < 2:
+        raise CannotCheck("one chain cannot be compared with another")
+    if trace.draws < 2:
+        raise CannotCheck("one draw per chain has no within-chain spread")
+    flagged = []
+    label_switching = []
+    for name in trace.variable_names():
+        values = trace.draws_of(name)
+        means = values.mean(axis=1)
+        within = np.sqrt(values.var(axis=1, ddof=1).mean(axis=0))
+        bad = []
+        for index, label in enumerate(trace.element_labels(name)):
+            if not np.isfinite(within[index]) or within[index] == 0 or not np.isfinite(means[:, index]).all():
+                continue
+            modes = chain_modes(means[:, index], within[index], min_mode_separation)
+            if len(modes) > 1:
+                bad.append(index)
+                flagged.append(
+                    {
+                        "label": label,
+                        "modes": [[round(float(means[c, index]), 4) for c in m] for m in modes],
+                        "chains": modes,
+                    }
+                )
+        if bad and values.shape[2] > 1:
+            sorted_means = np.sort(means, axis=1)
+            spread = sorted_means.max(axis=0) - sorted_means.min(axis=0)
+            if (spread <= min_mode_separation * within.max()).all():
+                label_switching.append((name, values.shape[2]))
+    if not flagged:
+        return
+    first = flagged[0]
+    groups = "; ".join(
+        f"{_chain_list(chains)} near {np.mean(values):.3g}"
+        for chains, values in zip(first["chains"], first["modes"], strict=True)
+    )
+    message = (
+        f"For {_count(len(flagged), 'element')} ({_names(f['label'] for f in flagged)}) "
+        f"the chains sit in separate modes: for `{first['label']}`, {groups}. Running longer will not mix them."
+    )
+    if label_switching:
+        switched = ", ".join(f"`{name}`" for name, _ in label_switching)
+        message += f" The chains found the same values of {switched} in a different order: label switching."
+        name, size = label_switching[0]
+        fix = f"Order the components of `{name}` so that only one labeling exists."
+        fix_code = remedies.ordered_code(name, size, trace.dims_of(name))
+    else:
+        fix = (
+            "Make the model identifiable or the priors more informative; if one mode is spurious, start all "
+            "chains in the same region. More draws will not help."
+        )
+        fix_code = remedies.sample_call(trace.sampler, init="adapt_diag")
+    yield Finding(
+        code="SMP202",
+        severity="error",
+        category=SAMPLING,
+        title="Chains in different modes",
+        message=message,
+        variables=tuple(f["label"] for f in flagged[:20]),
+        evidence={"elements": flagged[:20], "count": len(flagged), "label_switching": [n for n, _ in label_switching]},
+        fix=fix,
+        fix_code=fix_code,
+        rerun=(
+            RerunStep(
+                "Start every chain at the same well-behaved point (no jitter).",
+                remedies.sample_call(trace.sampler, init="adapt_diag"),
+            ),
+        ),
+        docs="SMP202",
+    )
+
+
+@rule(
+    "SMP203",
+    "low-ess",
+    category=SAMPLING,
+    severity="warning",
+    needs=("trace",),
+    params={"min_ess_per_chain": 100},
+)
+def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
+    """Too few effective draws: low bulk or tail ESS.
+
+    What it checks: ArviZ's bulk ESS (for the center of the distribution) and tail ESS (for the
+    5% and 95% quantiles) for every scalar element.
+
+    Why it matters: with strongly autocorrelated draws, means and intervals rest on few
+    independent draws; below about 100 per chain even R-hat and the MCSE are unreliable.
+
+    Threshold: bulk or tail ESS below `min_ess_per_chain` (default 100) times the number of chains.
+
+    Example: ArviZ's `centered_eight` has a bulk ESS of about 240 for `mu`, below 400 for its 4 chains.
+
+    Fix: more draws (the estimate of how many is in the evidence) and, better, a parameterization
+    the sampler mixes well in; thinning does not raise ESS.
+    """
+    trace = subject.trace
+    _diagnosable(trace)
+    table = trace.diagnostics.table
+    threshold = min_ess_per_chain * trace.chains
+    lowest = table[["ess_bulk", "ess_tail"]].min(axis=1)
+    low = table[lowest < threshold].assign(lowest=lowest[lowest < threshold]).sort_values("lowest")
+    if low.empty:
+        return
+    worst = float(low["lowest"].iloc[0])
+    needed_draws = int(math.ceil(trace.draws * threshold / max(worst, 1.0) / 100.0) * 100)
+    shown = ", ".join(
+        f"`{label}` bulk {row.ess_bulk:.0f} / tail {row.ess_tail:.0f}" for label, row in low.head(5).iterrows()
+    )
+    yield Finding(
+        code="SMP203",
+        severity="warning",
+        category=SAMPLING,
+        title=f"Low effective sample size for {_count(len(low), 'element')}",
+        message=(
+            f"Bulk or tail ESS is below {threshold} ({min_ess_per_chain} per chain) for {len(low)} of "
+            f"{len(table)} elements (lowest: {shown}). About {needed_draws} draws per chain would reach it "
+            "at the current efficiency."
+        ),
+        variables=tuple(low["label"].head(20)),
+        evidence={
+            "threshold": threshold,
+            "ess_bulk": {label: round(float(v), 1) for label, v in low["ess_bulk"].head(20).items()},
+            "ess_tail": {label: round(float(v), 1) for label, v in low["ess_tail"].head(20).items()},
+            "count": len(low),
+            "draws_needed": needed_draws,
+        },
+        fix="Draw more, or reparameterize so the sampler mixes faster; thinning does not help.",
+        fix_code=remedies.sample_call(trace.sampler, draws=needed_draws),
+        rerun=(
+            RerunStep("More draws at the current efficiency.", remedies.sample_call(trace.sampler, draws=needed_draws)),
+        ),
+        docs="SMP203",
+    )
+
+
+@rule(
+    "SMP204",
+    "high-mcse",
+    category=SAMPLING,
+    severity="info",
+    needs=("trace",),
+    params={"max_mcse_ratio": 0.1},
+)
+def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
+    """Monte Carlo error large against the posterior's spread.
+
+    What it checks: ArviZ's MCSE of the mean divided by the posterior standard deviation.
+
+    Why it matters: the reported posterior mean is uncertain by about one MCSE from Monte Carlo
+    noise alone; above 10% of the sd, the second digit of a summary is noise.
+
+    Threshold: MCSE / sd above `max_mcse_ratio` (default 0.1, as shinystan).
+
+    Example: a 2-chain run of 50 draws.
+
+    Fix: more effective draws: run longer, or reparameterize so the sampler mixes faster.
+    """
+    trace = subject.trace
+    _diagnosable(trace)
+    table = trace.diagnostics.table
+    ratio = table["mcse_mean"] / table["sd"]
+    high = (
+        table[ratio > max_mcse_ratio].assign(ratio=ratio[ratio > max_mcse_ratio]).sort_values("ratio", ascending=False)
+    )
+    if high.empty:
+        return
+    shown = ", ".join(f"`{label}` {value:.0%}" for label, value in high["ratio"].head(5).items())
+    yield Finding(
+        code="SMP204",
+        severity="info",
+        category=SAMPLING,
+        title=f"Large Monte Carlo error for {_count(len(high), 'element')}",
+        message=(
+            f"The MCSE of the mean exceeds {max_mcse_ratio:.0%} of the posterior sd for "
+            f"{_count(len(high), 'element')} ({shown})."
+        ),
+        variables=tuple(high["label"].head(20)),
+        evidence={"mcse_over_sd": {label: round(float(v), 4) for label, v in high["ratio"].head(20).items()}},
+        fix="Draw more or reparameterize; report fewer digits until then.",
+        fix_code=remedies.sample_call(trace.sampler, draws=max(4 * trace.draws, 1000)),
+        docs="SMP204",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Run set-up
+
+
+@rule(
+    "SMP301",
+    "few-chains",
+    category=SAMPLING,
+    severity="warning",
+    needs=("trace",),
+    params={"min_chains": 4},
+)
+def few_chains(subject: Subject, min_chains: int) -> Iterator[Finding]:
+    """Too few chains to judge convergence.
+
+    What it checks: the number of chains.
+
+    Why it matters: convergence is judged by comparing chains started from different points; one
+    chain cannot reveal a mode it never left, and R-hat from fewer than 4 chains is weak evidence.
+
+    Threshold: one chain is a warning; fewer than `min_chains` (default 4, as PyMC) a note.
+
+    Example: `pm.sample(chains=1)`.
+
+    Fix: run at least 4 chains; they run in parallel on separate cores.
+    """
+    trace = subject.trace
+    if trace.chains >= min_chains:
+        return
+    single = trace.chains == 1
+    yield Finding(
+        code="SMP301",
+        severity="warning" if single else "info",
+        category=SAMPLING,
+        title="A single chain" if single else f"Only {trace.chains} chains",
+        message=(
+            f"The trace has {trace.chains} chain{'' if single else 's'}; convergence is judged by "
+            f"comparing at least {min_chains}."
+        ),
+        evidence={"chains": trace.chains},
+        fix=f"Run at least {min_chains} chains.",
+        fix_code=remedies.sample_call(trace.sampler, chains=min_chains),
+        rerun=(RerunStep(f"{min_chains} chains.", remedies.sample_call(trace.sampler, chains=min_chains)),),
+        docs="SMP301",
+    )
+
+
+@rule(
+    "SMP302",
+    "few-draws",
+    category=SAMPLING,
+    severity="warning",
+    needs=("trace",),
+    params={"min_draws": 100},
+)
+def few_draws(subject: Subject, min_draws: int) -> Iterator[Finding]:
+    """Too few draws per chain for reliable diagnostics.
+
+    What it checks: the number of post-warm-up draws per chain.
+
+    Why it matters: R-hat and ESS estimates are themselves unreliable on short chains; PyMC skips
+    its convergence checks below 100 draws.
+
+    Threshold: fewer than `min_draws` (default 100) draws per chain.
+
+    Example: `pm.sample(draws=50)`.
+
+    Fix: draw at least 1000 per chain (PyMC's default).
+    """
+    trace = subject.trace
+    if trace.draws >= min_draws:
+        return
+    yield Finding(
+        code="SMP302",
+        severity="warning",
+        category=SAMPLING,
+        title=f"Only {trace.draws} draws per chain",
+        message=f"Each chain has {trace.draws} draws; diagnostics need at least {min_draws} to be trusted.",
+        evidence={"draws": trace.draws},
+        fix="Draw at least 1000 per chain.",
+        fix_code=remedies.sample_call(trace.sampler, draws=1000),
+        rerun=(RerunStep("PyMC's default number of draws.", remedies.sample_call(trace.sampler, draws=1000)),),
+        docs="SMP302",
+    )
+
+
+@rule(
+    "SMP303",
+    "short-tuning",
+    category=SAMPLING,
+    severity="warning",
+    needs=("sample_stats",),
+    params={"min_tuning_steps": 200},
+)
+def short_tuning(subject: Subject, min_tuning_steps: int) -> Iterator[Finding]:
+    """Too short a warm-up.
+
+    What it checks: the number of tuning (warm-up) steps recorded with the trace.
+
+    Why it matters: NUTS learns its step size and mass matrix during warm-up; a short warm-up leaves
+    both poorly adapted, and the first draws may still carry the starting point's bias.
+
+    Threshold: fewer than `min_tuning_steps` (default 200) steps.
+
+    Example: `pm.sample(tune=50)`.
+
+    Fix: tune for at least 1000 steps (PyMC's default).
+    """
+    trace = subject.trace
+    if trace.sampler == "smc":
+        raise CannotCheck("SMC has no warm-up phase")
+    if trace.tuning_steps is None:
+        raise CannotCheck("the trace does not record its number of tuning steps")
+    if trace.tuning_steps >= min_tuning_steps:
+        return
+    yield Finding(
+        code="SMP303",
+        severity="warning",
+        category=SAMPLING,
+        title=f"Only {trace.tuning_steps} tuning steps",
+        message=(
+            f"The sampler tuned for {trace.tuning_steps} steps; adaptation needs at least {min_tuning_steps} "
+            "to settle its step size and mass matrix."
+        ),
+        evidence={"tuning_steps": trace.tuning_steps},
+        fix="Tune for at least 1000 steps.",
+        fix_code=remedies.sample_call(trace.sampler, tune=1000),
+        rerun=(RerunStep("PyMC's default warm-up.", remedies.sample_call(trace.sampler, tune=1000)),),
+        docs="SMP303",
+    )

@@ -1,0 +1,271 @@
+"""The one place that knows library lines, trace containers and sampler statistic names.
+
+PyMC 5 + ArviZ 0.x return ``InferenceData``; PyMC 6 + ArviZ 1.x return ``xarray.DataTree``;
+nutpie, numpyro and blackjax name their statistics differently. Everything downstream sees a
+``TraceView`` with canonical names and never branches on versions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Mapping
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from packaging.version import InvalidVersion, Version
+
+from pymc_doctor.trace import TraceView
+
+TRACKED_DISTRIBUTIONS = (
+    "pymc",
+    "pytensor",
+    "arviz",
+    "arviz-base",
+    "arviz-stats",
+    "numpy",
+    "scipy",
+    "xarray",
+    "nutpie",
+    "numpyro",
+    "blackjax",
+    "jax",
+)
+
+# Canonical statistic -> names used by PyMC's NUTS, nutpie, numpyro/blackjax (through PyMC) and Stan.
+STAT_ALIASES: dict[str, tuple[str, ...]] = {
+    "diverging": ("diverging", "divergent__"),
+    "tree_depth": ("tree_depth", "depth", "treedepth__"),
+    "max_depth_hit": ("reached_max_treedepth", "maxdepth_reached"),
+    "energy": ("energy", "energy__"),
+    "energy_error": ("energy_error",),
+    "step_size": ("step_size", "stepsize__"),
+    "accept": ("acceptance_rate", "mean_tree_accept", "accept_stat__", "accept"),
+    "n_steps": ("n_steps", "n_leapfrog__"),
+    "lp": ("lp", "logp", "lp__"),
+}
+
+DEFAULT_MAX_TREE_DEPTH = {"pymc-nuts": 10, "nutpie": 10, "numpyro": 10, "blackjax": 10, "stan": 10}
+NUTS_SAMPLERS = frozenset(DEFAULT_MAX_TREE_DEPTH)
+
+# PyMC names a transformed free variable `<name>_<transform>__` (nutpie's `tau_log__` is `tau`).
+_TRANSFORMED_NAME = re.compile(r"^(?P<name>.+?)_(?P<transform>[a-z]+)__$")
+
+
+class TraceError(ValueError):
+    """The input cannot be read as a trace; the message is one line for the user."""
+
+
+def distribution_version(name: str) -> str | None:
+    """Installed version of a distribution, read from its metadata without importing it."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def library_versions() -> dict[str, str]:
+    versions = {name: distribution_version(name) for name in TRACKED_DISTRIBUTIONS}
+    return {name: version for name, version in versions.items() if version}
+
+
+@cache
+def arviz_major() -> int:
+    try:
+        return Version(distribution_version("arviz") or "0").major
+    except InvalidVersion:
+        return 0
+
+
+def untransformed_name(name: str) -> str:
+    match = _TRANSFORMED_NAME.match(name)
+    return match.group("name") if match else name
+
+
+# ---------------------------------------------------------------------------------------------
+# Containers
+
+
+def trace_groups(data: Any) -> dict[str, xr.Dataset]:
+    """The groups of an InferenceData, a DataTree, a Dataset (taken as the posterior) or a trace file."""
+    if isinstance(data, (str, Path)):
+        return trace_groups(open_trace_file(Path(data)))
+    if isinstance(data, xr.DataTree):
+        return {name: node.to_dataset() for name, node in data.children.items() if node.has_data}
+    if isinstance(data, xr.Dataset):
+        return {"posterior": data}
+    groups = getattr(data, "groups", None)
+    if callable(groups):  # arviz.InferenceData (ArviZ 0.x)
+        return {name: getattr(data, name) for name in groups()}
+    raise TraceError(
+        f"cannot read a trace from a {type(data).__name__}: pass an InferenceData, a DataTree, "
+        "or the path of a netCDF or zarr file"
+    )
+
+
+def open_trace_file(path: Path) -> xr.DataTree:
+    if not path.exists():
+        raise TraceError(f"{path}: no such file")
+    is_zarr = path.is_dir() or path.suffix == ".zarr"
+    try:
+        if is_zarr:
+            return xr.open_datatree(path, engine="zarr")
+        if path.stat().st_size == 0:
+            raise TraceError(f"{path}: the file is empty")
+        return xr.open_datatree(path)
+    except TraceError:
+        raise
+    except Exception as exc:  # xarray raises many types for unreadable files
+        kind = "zarr store" if is_zarr else "netCDF file"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TraceError(f"{path}: not a readable {kind} ({reason[:160]})") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampler statistics
+
+
+def _attrs(groups: Mapping[str, xr.Dataset]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for name in ("sample_stats", "posterior"):
+        if name in groups:
+            attrs.update(groups[name].attrs)
+    return attrs
+
+
+def detect_sampler(stats: xr.Dataset | None, attrs: Mapping[str, Any]) -> str:
+    library = str(attrs.get("inference_library", "")).lower()
+    if stats is None or not stats.data_vars:
+        return "unknown"
+    names = set(stats.data_vars)
+    if {"log_marginal_likelihood", "beta"} <= names:
+        return "smc"
+    if library == "nutpie" or "maxdepth_reached" in names:
+        return "nutpie"
+    if library in ("numpyro", "blackjax"):
+        return library
+    if "divergent__" in names:
+        return "stan"
+    has_nuts = {"diverging", "energy"} <= names
+    has_metropolis = {"accept", "scaling"} <= names
+    has_slice = "nstep_in" in names
+    if has_nuts and (has_metropolis or has_slice):
+        return "compound"
+    if has_nuts:
+        return "pymc-nuts"
+    if has_metropolis:
+        return "metropolis"
+    if has_slice:
+        return "slice"
+    return "unknown"
+
+
+def _canonical_stats(stats: xr.Dataset | None) -> xr.Dataset:
+    if stats is None:
+        return xr.Dataset()
+    canonical = {}
+    for name, aliases in STAT_ALIASES.items():
+        for alias in aliases:
+            variable = stats.data_vars.get(alias)
+            if variable is not None and {"chain", "draw"} <= set(variable.dims) and variable.dtype != object:
+                canonical[name] = variable
+                break
+    return xr.Dataset(canonical)
+
+
+def _sampler_settings(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    raw = attrs.get("inference_library_settings")
+    if not isinstance(raw, str):
+        return {}
+    try:
+        return json.loads(raw).get("settings", {})
+    except (ValueError, AttributeError):
+        return {}
+
+
+def _tuning_steps(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, Any]) -> int | None:
+    for key in ("tuning_steps", "num_tune"):
+        value = attrs.get(key)
+        if value is not None:
+            try:
+                return int(np.asarray(value).ravel()[0])
+            except (TypeError, ValueError, IndexError):
+                continue
+    for name in ("warmup_sample_stats", "warmup_posterior"):
+        if name in groups and "draw" in groups[name].sizes:
+            return int(groups[name].sizes["draw"])
+    return None
+
+
+def trace_view(data: Any, *, source: str | None = None) -> TraceView:
+    """Normalize any supported trace into a ``TraceView``; raises ``TraceError`` for unusable input."""
+    groups = trace_groups(data)
+    posterior = groups.get("posterior")
+    if posterior is None or not posterior.data_vars:
+        raise TraceError("the trace has no posterior group with variables")
+    if not {"chain", "draw"} <= set(posterior.sizes):
+        raise TraceError("the posterior has no chain and draw dimensions")
+    raw_stats = groups.get("sample_stats")
+    attrs = _attrs(groups)
+    sampler = detect_sampler(raw_stats, attrs)
+    stats = _canonical_stats(raw_stats)
+    settings = _sampler_settings(attrs)
+    max_depth = settings.get("maxdepth", DEFAULT_MAX_TREE_DEPTH.get(sampler))
+    if "max_depth_hit" not in stats and "tree_depth" in stats and max_depth is not None:
+        stats["max_depth_hit"] = stats["tree_depth"] >= max_depth
+    target_accept = settings.get("adapt_options", {}).get("step_size_settings", {}).get("target_accept")
+    return TraceView(
+        posterior=posterior,
+        sample_stats=stats if stats.data_vars else None,
+        raw_stat_names=tuple(raw_stats.data_vars) if raw_stats is not None else (),
+        sampler=sampler,
+        tuning_steps=_tuning_steps(groups, attrs),
+        max_tree_depth=int(max_depth) if max_depth is not None else None,
+        target_accept=float(target_accept) if target_accept is not None else None,
+        library=str(attrs.get("inference_library", "")) or None,
+        library_version=str(attrs.get("inference_library_version", "")) or None,
+        groups=tuple(groups),
+        source=source,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# ArviZ diagnostics (the reference implementation on both lines)
+
+
+def _arviz_stats():
+    if arviz_major() >= 1:
+        import arviz_stats
+
+        return arviz_stats
+    with warnings.catch_warnings():  # ArviZ 0.23 warns about its coming refactor on import
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz
+
+    return arviz
+
+
+def rhat(dataset: xr.Dataset) -> xr.Dataset:
+    return _arviz_stats().rhat(dataset, method="rank")
+
+
+def ess(dataset: xr.Dataset, method: str) -> xr.Dataset:
+    return _arviz_stats().ess(dataset, method=method)
+
+
+def mcse(dataset: xr.Dataset, method: str) -> xr.Dataset:
+    return _arviz_stats().mcse(dataset, method=method)
+
+
+def bfmi(energy: np.ndarray) -> np.ndarray:
+    """E-BFMI per chain from a (chain, draw) energy array."""
+    if arviz_major() >= 1:
+        from arviz_stats.base import array_stats
+
+        return np.asarray(array_stats.bfmi(energy))
+    return np.asarray(_arviz_stats().bfmi(energy))

@@ -1,0 +1,24 @@
+"""Silencing libraries whose logs and warnings would repeat, noisily, what the doctor reports."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def quiet(*logger_names: str) -> Iterator[None]:
+    """Raise the named loggers (and so their children) to ERROR and mute warnings inside the block."""
+    loggers = [logging.getLogger(name) for name in logger_names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -1,0 +1,36 @@
+"""The machine-readable report (schema ``pymc-doctor/1``, documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from pymc_doctor.finding import Report
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def render_json(report: Report, *, color: bool = False) -> str:
+    data = json.loads(json.dumps(report.to_dict(), default=_plain))
+    return json.dumps(_finite(data), indent=2, allow_nan=False)

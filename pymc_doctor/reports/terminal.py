@@ -1,0 +1,80 @@
+"""The terminal report: a mark per severity, the evidence, the fix, the re-run strategy, a verdict."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import click
+
+from pymc_doctor.finding import Finding, Report
+
+MARKS = {"error": ("✗", "x", "red"), "warning": ("!", "!", "yellow"), "info": ("i", "i", "blue")}
+WIDTH = 100
+
+
+def _can_encode(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _style(text: str, color: bool, **style) -> str:
+    return click.style(text, **style) if color else text
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def _code(code: str, indent: str) -> list[str]:
+    return [f"{indent}{line}" for line in code.splitlines()]
+
+
+def _context_line(report: Report) -> str:
+    trace = report.context.get("trace")
+    versions = report.context.get("versions", {})
+    libraries = ", ".join(f"{name} {versions[name]}" for name in ("pymc", "arviz") if name in versions)
+    if not trace:
+        return f"pymc-doctor · {libraries}"
+    tuning = f", {trace['tuning_steps']} tuning steps" if trace.get("tuning_steps") is not None else ""
+    return (
+        f"pymc-doctor · {trace.get('source') or 'trace'} · sampler {trace['sampler']} · "
+        f"{trace['chains']} chains × {trace['draws']} draws{tuning} · {libraries}"
+    )
+
+
+def _finding_lines(finding: Finding, color: bool, unicode: bool) -> list[str]:
+    glyph, ascii_glyph, hue = MARKS[finding.severity]
+    mark = _style(f"[{glyph if unicode else ascii_glyph}]", color, fg=hue, bold=True)
+    header = f"{mark} {_style(finding.code, color, bold=True)} {finding.severity:<7} {finding.title}"
+    lines = [header, *_wrap(finding.message, "    ")]
+    if finding.fix:
+        lines += _wrap(f"Fix: {finding.fix}", "    ")
+    if finding.fix_code:
+        lines += _code(finding.fix_code, "      ")
+    if finding.rerun:
+        lines.append("    Re-run strategy, in order:")
+        for number, step in enumerate(finding.rerun, 1):
+            lines += _wrap(f"{number}. {step.description}", "      ")
+            lines += _code(step.code, "         ")
+    return lines
+
+
+def render_terminal(report: Report, *, color: bool = False) -> str:
+    unicode = _can_encode("✗×·")
+    head = _context_line(report)
+    lines = [_style(head if unicode else head.replace("·", "-").replace("×", "x"), color, bold=True), ""]
+    for finding in report.findings:
+        lines += _finding_lines(finding, color, unicode)
+        lines.append("")
+    if report.checks_skipped:
+        lines.append(_style("Not checked:", color, dim=True))
+        for skipped in report.checks_skipped:
+            lines += _wrap(f"{skipped.code} {skipped.name}: {skipped.reason}", "  ")
+        lines.append("")
+    verdict_color = "red" if report.has_errors else ("yellow" if report.findings else "green")
+    lines.append(_style(f"Verdict: {report.verdict()}", color, fg=verdict_color, bold=True))
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""Rules: unique codes and names, complete rule pages, selection and thresholds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pymc_doctor.registry import all_rules, find_rule, resolve_thresholds, select_rules
+
+PAGE_SECTIONS = ("What it checks:", "Why it matters:", "Threshold:", "Example:", "Fix:")
+
+
+def test_codes_and_names_are_unique_and_well_formed():
+    rules = all_rules()
+    assert len({r.code for r in rules}) == len(rules)
+    assert len({r.name for r in rules}) == len(rules)
+    for r in rules:
+        assert re.fullmatch(r"(ENV|MOD|SMP)\d{3}", r.code)
+        assert re.fullmatch(r"[a-z][a-z0-9-]+", r.name)
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_every_rule_has_a_complete_page(rule):
+    for section in PAGE_SECTIONS:
+        assert section in rule.page, f"{rule.code} page lacks {section!r}"
+    for parameter in rule.params:
+        assert f"`{parameter}`" in rule.page, f"{rule.code} page does not explain {parameter}"
+
+
+def test_select_by_code_prefix_and_name():
+    assert [r.code for r in select_rules(["SMP101"])] == ["SMP101"]
+    assert {r.code for r in select_rules(["SMP3"])} == {"SMP301", "SMP302", "SMP303"}
+    assert [r.code for r in select_rules(["divergences"])] == ["SMP101"]
+    assert "SMP101" not in {r.code for r in select_rules(ignore=["divergences"])}
+    assert {r.code for r in select_rules(["SMP2"], ["rhat"])} == {"SMP202", "SMP203", "SMP204"}
+
+
+def test_unknown_selector_raises():
+    with pytest.raises(ValueError, match="no rule matches"):
+        select_rules(["XYZ999"])
+
+
+def test_find_rule():
+    assert find_rule("smp201").name == "rhat"
+    assert find_rule("low-ebfmi").code == "SMP103"
+    with pytest.raises(KeyError):
+        find_rule("nope")
+
+
+def test_thresholds_override_and_convert():
+    rules = select_rules(["SMP201", "SMP203"])
+    params = resolve_thresholds(rules, {"max_rhat": "1.05", "min_ess_per_chain": "50"})
+    assert params["SMP201"]["max_rhat"] == 1.05
+    assert params["SMP203"]["min_ess_per_chain"] == 50
+    assert params["SMP201"]["error_rhat"] == 1.1
+
+
+def test_unknown_threshold_raises():
+    with pytest.raises(ValueError, match="unknown threshold"):
+        resolve_thresholds(all_rules(), {"max_rhatt": 1.0})
