@@ -9,8 +9,6 @@ import click
 
 from pymc_doctor import __version__
 
-FORMATS = ("text", "json")
-
 
 def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
@@ -41,7 +39,9 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format."
+)
 output_option = click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
 )
@@ -98,14 +98,16 @@ def rules(code: str | None) -> None:
 @main.command()
 @format_option
 @click.option("--seed", default=20261125, show_default=True, help="Random seed for sampling.")
-def demo(fmt: str, seed: int) -> None:
+@click.option("--draws", default=1000, show_default=True, help="Draws per chain.")
+@click.option("--tune", default=1000, show_default=True, help="Tuning steps per chain.")
+def demo(fmt: str, seed: int, draws: int, tune: int) -> None:
     """Sample the talk's bioassay model and the centered eight schools, and report on both."""
     from pymc_doctor import check as run_check
     from pymc_doctor.demo import sample_example
 
     for name in ("bioassay", "centered_eight"):
         click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
-        idata = sample_example(name, seed=seed)
+        idata = sample_example(name, seed=seed, draws=draws, tune=tune)
         report = run_check(idata, source=f"example: {name}")
         _emit(report, fmt, None)
         click.echo("")

@@ -50,8 +50,8 @@ def sample_call(
 ) -> str:
     """A runnable ``pm.sample`` call inside the model's context, keeping the sampler the trace used.
 
-    ``init`` only reaches PyMC's own NUTS, so asking for it pins ``nuts_sampler="pymc"`` (PyMC 6
-    otherwise picks nutpie when it is installed and ignores ``init``).
+    PyMC 6 picks nutpie when it is installed (and then ignores ``init``), so there a run of PyMC's
+    own NUTS, or one that asks for ``init``, pins ``nuts_sampler="pymc"``.
     """
     external = _nuts_sampler(sampler)
     args: list[str] = []
@@ -72,7 +72,7 @@ def sample_call(
         args.append(_max_depth_option(external, max_treedepth))
     if external:
         args.insert(0, f'nuts_sampler="{external}"')
-    elif init is not None and pymc_major() >= 6:
+    elif pymc_major() >= 6 and (init is not None or sampler == "pymc-nuts"):
         args.insert(0, 'nuts_sampler="pymc"')
     return f"with {MODEL}:\n    idata = pm.sample({', '.join(args)})"
 
@@ -91,7 +91,7 @@ def noncentered_code(group: str, scale: str, location: str | None, dims: Sequenc
     mean = f"{location} + " if location else ""
     dims_arg = _dims_argument(dims)
     return (
-        f"# replace  {group} = pm.Normal({group!r}, mu={location or '0'}, sigma={scale}{dims_arg})  with:\n"
+        f'# replace  {group} = pm.Normal("{group}", mu={location or "0"}, sigma={scale}{dims_arg})  with:\n'
         f'{offset} = pm.Normal("{offset}", mu=0, sigma=1{dims_arg})\n'
         f'{group} = pm.Deterministic("{group}", {mean}{scale} * {offset}{dims_arg})'
     )

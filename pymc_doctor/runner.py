@@ -17,12 +17,18 @@ INTERNAL_CODE = "INT001"
 
 @dataclass
 class Subject:
-    """What the checks look at: a trace (and, as the doctor grows, a model and the environment)."""
+    """What the checks look at: a trace, a model, the environment; any of them may be absent."""
 
     trace: TraceView | None = None
+    model: Any = None  # a pymc.Model
+    env: Any = None  # the environment probes' results
 
     def missing(self, need: str) -> str | None:
         """Why ``need`` is unavailable, or None when it is there."""
+        if need == "model":
+            return None if self.model is not None else "no model was given"
+        if need == "env":
+            return None if self.env is not None else "the environment was not examined"
         trace = self.trace
         if need == "trace":
             return None if trace is not None else "no trace was given"

@@ -330,7 +330,7 @@ def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
         title="Low E-BFMI",
         message=(
             f"E-BFMI is below {min_ebfmi} in {_chain_list(low)} "
-            f"(per chain: {', '.join(f'{v:.2f}' for v in values)}). The sampler cannot move far enough in "
+            f"(per chain: {', '.join(f'{v:.3f}' for v in values)}). The sampler cannot move far enough in "
             "energy to explore the posterior's tails."
         ),
         evidence={"ebfmi": values.round(4).tolist(), "chains_below": low.tolist()},
@@ -870,7 +870,7 @@ def few_draws(subject: Subject, min_draws: int) -> Iterator[Finding]:
     "short-tuning",
     category=SAMPLING,
     severity="warning",
-    needs=("sample_stats",),
+    needs=("trace",),
     params={"min_tuning_steps": 200},
 )
 def short_tuning(subject: Subject, min_tuning_steps: int) -> Iterator[Finding]:
