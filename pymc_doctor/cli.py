@@ -9,6 +9,8 @@ import click
 
 from pymc_doctor import __version__
 
+DEMO_REPORT = "pymc-doctor-report.html"
+
 
 def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
@@ -24,14 +26,27 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, str]:
     return thresholds
 
 
-def _emit(report, fmt: str, output: Path | None) -> None:
+def _emit(report, fmt: str, output: Path | None, *, redact: bool = True, share: bool = False) -> None:
+    """Render and print or write a report (or a list of reports, for HTML).
+
+    Everything that may be shared, which is every form but the plain terminal one, is redacted
+    unless ``redact`` is False.
+    """
     from pymc_doctor.reports import RENDERERS
 
+    if share:
+        fmt = "markdown"
+    reports = report if isinstance(report, list) else [report]
+    if redact and (share or fmt != "text" or output is not None):
+        reports = [r.redacted() for r in reports]
+    render = RENDERERS[fmt]
+    color = output is None and sys.stdout.isatty()
+    text = render(reports, color=color) if fmt == "html" else "\n\n".join(render(r, color=color) for r in reports)
     if output is not None:
-        output.write_text(RENDERERS[fmt](report, color=False) + "\n", encoding="utf-8")
+        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
         click.echo(f"Report written to {output}", err=True)
     else:
-        click.echo(RENDERERS[fmt](report, color=sys.stdout.isatty()))
+        click.echo(text)
 
 
 def _fail(message: str) -> None:
@@ -39,12 +54,23 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+FORMATS = ["text", "json", "markdown", "html"]
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format."
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format."
 )
 output_option = click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
 )
+
+
+def share_options(command):
+    """--share (Markdown ready to paste into a Discourse post) and --no-redact."""
+    command = click.option(
+        "--no-redact", "keep_private", is_flag=True, help="Keep home directory, user, host and secret values."
+    )(command)
+    return click.option(
+        "--share", is_flag=True, help="Print Markdown ready to paste into a PyMC Discourse post or GitHub issue."
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +86,8 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")
 @click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated.")
 @click.option("--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`).")
-def check(trace: Path, fmt: str, output: Path | None, select, ignore, threshold) -> None:
+@share_options
+def check(trace: Path, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private) -> None:
     """Check a sampled trace (netCDF or zarr, as written by InferenceData.to_netcdf or DataTree.to_netcdf)."""
     from pymc_doctor import check as run_check
     from pymc_doctor.compat import TraceError
@@ -69,7 +96,7 @@ def check(trace: Path, fmt: str, output: Path | None, select, ignore, threshold)
         report = run_check(trace, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold))
     except (TraceError, ValueError) as exc:
         _fail(str(exc))
-    _emit(report, fmt, output)
+    _emit(report, fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
 
 
@@ -100,14 +127,26 @@ def rules(code: str | None) -> None:
 @click.option("--seed", default=20261125, show_default=True, help="Random seed for sampling.")
 @click.option("--draws", default=1000, show_default=True, help="Draws per chain.")
 @click.option("--tune", default=1000, show_default=True, help="Tuning steps per chain.")
-def demo(fmt: str, seed: int, draws: int, tune: int) -> None:
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(DEMO_REPORT),
+    show_default=True,
+    help="Where to write the HTML report.",
+)
+def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
     """Sample the talk's bioassay model and the centered eight schools, and report on both."""
     from pymc_doctor import check as run_check
     from pymc_doctor.demo import sample_example
 
+    reports = []
     for name in ("bioassay", "centered_eight"):
         click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
         idata = sample_example(name, seed=seed, draws=draws, tune=tune)
         report = run_check(idata, source=f"example: {name}")
         _emit(report, fmt, None)
         click.echo("")
+        reports.append(report)
+    _emit(reports, "html", html_path)
+    click.echo(f"Open {html_path.resolve().as_uri()} in a browser for the full report with plots.", err=True)

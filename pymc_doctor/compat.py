@@ -262,6 +262,17 @@ def mcse(dataset: xr.Dataset, method: str) -> xr.Dataset:
     return _arviz_stats().mcse(dataset, method=method)
 
 
+def tail_probs() -> tuple[float, float]:
+    """The quantiles whose indicators give ArviZ's tail ESS: 5% and 95% on 0.x, ``1 - ci_prob`` and ``ci_prob`` on 1.x."""
+    if arviz_major() >= 1:
+        from arviz_base import rcParams
+
+        prob = rcParams["stats.ci_prob"]
+        low, high = sorted((prob, 1 - prob))  # as arviz_stats' _ess_tail orders them
+        return float(low), float(high)
+    return 0.05, 0.95
+
+
 def bfmi(energy: np.ndarray) -> np.ndarray:
     """E-BFMI per chain from a (chain, draw) energy array."""
     if arviz_major() >= 1:
@@ -269,3 +280,97 @@ def bfmi(energy: np.ndarray) -> np.ndarray:
 
         return np.asarray(array_stats.bfmi(energy))
     return np.asarray(_arviz_stats().bfmi(energy))
+
+
+# ---------------------------------------------------------------------------------------------
+# ArviZ plots (matplotlib, never a window)
+
+
+def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | None):
+    """Draw an ArviZ ``rank``, ``trace``, ``pair`` (with divergences) or ``energy`` plot; return the Figure.
+
+    ``posterior`` holds scalar variables only (see ``TraceView.elements``); ``pair`` uses its first two.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    groups = {"posterior": posterior}
+    if sample_stats is not None:
+        groups["sample_stats"] = sample_stats
+    names = list(posterior.data_vars)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if arviz_major() >= 1:
+            import arviz_plots
+
+            tree = xr.DataTree.from_dict(groups)
+            options = {"backend": "matplotlib"}
+            if kind == "rank":
+                collection = arviz_plots.plot_rank(tree, **options)
+            elif kind == "trace":
+                collection = arviz_plots.plot_trace(tree, **options)
+            elif kind == "energy":
+                collection = arviz_plots.plot_energy(tree, **options)
+            elif kind == "pair":
+                collection = arviz_plots.plot_pair_focus(
+                    tree, focus_var=names[1], var_names=[names[0]], visuals={"divergence": True}, **options
+                )
+            else:
+                raise ValueError(f"unknown plot kind {kind!r}")
+            return collection.viz["figure"].item()
+        arviz = _arviz_stats()
+        idata = arviz.InferenceData(**groups)
+        if kind == "rank":
+            axes = arviz.plot_rank(idata)
+        elif kind == "trace":
+            axes = arviz.plot_trace(idata)
+        elif kind == "energy":
+            axes = arviz.plot_energy(idata)
+        elif kind == "pair":
+            axes = arviz.plot_pair(idata, var_names=names[:2], divergences="diverging" in (sample_stats or {}))
+        else:
+            raise ValueError(f"unknown plot kind {kind!r}")
+        return np.ravel(axes)[0].figure
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTensor graphs (2.x with PyMC 5, 3.x with PyMC 6)
+
+
+def extra_index_ops() -> tuple[type, ...]:
+    """Integer-vector indexing ops besides ``AdvancedSubtensor``: PyTensor 2.x has ``AdvancedSubtensor1``."""
+    from pytensor.tensor import subtensor
+
+    return tuple(op for op in (getattr(subtensor, "AdvancedSubtensor1", None),) if op is not None)
+
+
+def integer_index_axes(node) -> list[tuple[int, Any]]:
+    """``(axis, index)`` for each integer-array index of an indexing node; empty for other nodes.
+
+    PyTensor 3.x records the layout in ``idx_list`` (an integer is the position of an index input,
+    a slice's bounds are inputs too); 2.x passes one input per axis, slices as ``MakeSlice``.
+    """
+    from pytensor.tensor.subtensor import AdvancedSubtensor
+
+    op = node.op
+    if isinstance(op, extra_index_ops()):
+        return [(0, node.inputs[1])]
+    if not isinstance(op, AdvancedSubtensor):
+        return []
+    layout = getattr(op, "idx_list", None)
+    if layout is None:
+        entries = list(enumerate(node.inputs[1:]))
+    else:
+        entries = [(axis, node.inputs[1 + entry]) for axis, entry in enumerate(layout) if isinstance(entry, int)]
+    return [
+        (axis, index)
+        for axis, index in entries
+        if getattr(index.type, "dtype", "").startswith(("int", "uint")) and getattr(index.type, "ndim", 0) >= 1
+    ]
+
+
+def sigmoid_op() -> type | None:
+    """PyTensor's scalar sigmoid (``pm.math.invlogit``)."""
+    from pytensor.scalar import math as scalar_math
+
+    return getattr(scalar_math, "Sigmoid", None)

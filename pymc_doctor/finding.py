@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -22,6 +23,19 @@ class RerunStep:
 
 
 @dataclass(frozen=True)
+class PlotRequest:
+    """A plot a renderer may draw for a finding: ``rank``, ``trace``, ``pair`` or ``energy``.
+
+    ``variables`` are element labels (``tau``, ``theta[Choate]``); for ``pair`` the first is drawn
+    on the horizontal axis.
+    """
+
+    kind: str
+    variables: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem (or note) found by one check."""
 
@@ -36,11 +50,13 @@ class Finding:
     fix_code: str = ""
     rerun: tuple[RerunStep, ...] = ()
     docs: str = ""
+    plots: tuple[PlotRequest, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["variables"] = list(self.variables)
         data["rerun"] = [dataclasses.asdict(step) for step in self.rerun]
+        data["plots"] = [{**dataclasses.asdict(plot), "variables": list(plot.variables)} for plot in self.plots]
         return data
 
 
@@ -59,6 +75,8 @@ class Report:
     checks_run: list[str] = field(default_factory=list)
     checks_skipped: list[SkippedCheck] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
+    # The normalized trace the findings came from, for renderers that draw plots; never serialized.
+    trace: Any = field(default=None, repr=False, compare=False)
 
     def by_severity(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity == severity]
@@ -85,6 +103,18 @@ class Report:
         ]
         return ", ".join(parts) + f" ({len(self.checks_run)} checks ran)."
 
+    def redacted(self, redactor=None) -> Report:
+        """A copy safe to post publicly: no home directory, user or host name, or secret values."""
+        from pymc_doctor.redact import Redactor
+
+        redactor = redactor or Redactor.from_environment()
+        return dataclasses.replace(
+            self,
+            findings=redactor.value(self.findings),
+            checks_skipped=redactor.value(self.checks_skipped),
+            context=redactor.value(self.context),
+        )
+
     def to_json(self) -> str:
         from pymc_doctor.reports.json import render_json
 
@@ -95,6 +125,28 @@ class Report:
         from pymc_doctor.reports.terminal import render_terminal
 
         print(render_terminal(self))
+
+    def save(self, path, *, redact: bool = True) -> Path:
+        """Write the report in the format its extension names (.html, .md, .json, .txt); redacted by default."""
+        from pymc_doctor.reports import RENDERERS, SUFFIXES
+
+        path = Path(path)
+        fmt = SUFFIXES.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"cannot tell the format from {path.name!r}: use one of {', '.join(SUFFIXES)}")
+        report = self.redacted() if redact else self
+        path.write_text(RENDERERS[fmt](report).rstrip("\n") + "\n", encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        from pymc_doctor.reports.html import render_html
+
+        return render_html(self.redacted(), compact=True)
+
+    def _repr_markdown_(self) -> str:
+        from pymc_doctor.reports.markdown import render_markdown
+
+        return render_markdown(self.redacted())
 
     def to_dict(self) -> dict[str, Any]:
         from pymc_doctor import __version__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,7 +46,11 @@ class Subject:
         return f"this run has no {need}"
 
     def context(self) -> dict[str, Any]:
-        context: dict[str, Any] = {"versions": compat.library_versions()}
+        context: dict[str, Any] = {
+            "versions": compat.library_versions(),
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+        }
         if self.trace is not None:
             trace = self.trace
             context["trace"] = {
@@ -87,7 +92,7 @@ def run_checks(
 ) -> Report:
     rules = select_rules(select, ignore)
     params = resolve_thresholds(rules, thresholds)
-    report = Report(context=subject.context())
+    report = Report(context=subject.context(), trace=subject.trace)
     for rule in rules:
         reason = next((why for need in rule.needs if (why := subject.missing(need))), None)
         if reason:

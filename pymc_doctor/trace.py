@@ -92,6 +92,15 @@ class TraceView:
                 coords.append([str(i) for i in range(variable.sizes[dim])])
         return [f"{name}[{', '.join(combo)}]" for combo in itertools.product(*coords)]
 
+    def elements(self, labels) -> xr.Dataset:
+        """The draws of single elements as scalar variables named by their labels (for plots)."""
+        data = {}
+        for label in labels:
+            name = label if label in self.posterior else label.split("[", 1)[0]
+            index = self.element_labels(name).index(label)
+            data[label] = (("chain", "draw"), self.draws_of(name)[:, :, index])
+        return xr.Dataset(data, coords={"chain": self.posterior["chain"], "draw": self.posterior["draw"]})
+
     def dims_of(self, name: str) -> tuple[str, ...]:
         return tuple(str(d) for d in self.posterior[name].dims if d not in ("chain", "draw"))
 

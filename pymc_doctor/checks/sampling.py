@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from pymc_doctor import compat, remedies
-from pymc_doctor.finding import Finding, RerunStep
+from pymc_doctor.finding import Finding, PlotRequest, RerunStep
 from pymc_doctor.registry import CannotCheck, rule
 from pymc_doctor.runner import Subject
 from pymc_doctor.trace import TraceView
@@ -115,6 +115,17 @@ def centered_hierarchy(trace: TraceView, scale: str) -> tuple[str, str | None] |
     return group, location
 
 
+def _divergence_plots(trace: TraceView, clear: list[dict], hierarchy) -> tuple[PlotRequest, ...]:
+    """Divergent draws over the two coordinates that show where they sit (a funnel: scale against group)."""
+    if hierarchy:
+        pair = (clear[0]["label"], trace.element_labels(hierarchy[0])[0])
+    elif len(clear) >= 2:
+        pair = (clear[0]["label"], clear[1]["label"])
+    else:
+        return ()
+    return (PlotRequest("pair", pair, f"Divergent draws over {pair[0]} and {pair[1]}"),)
+
+
 @rule(
     "SMP101",
     "divergences",
@@ -217,12 +228,19 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
             "draws": total,
             "share": count / total,
             "per_chain": per_chain,
-            "locations": clear,
+            "locations": {
+                loc["label"]: {
+                    "divergent_percentile": round(loc["divergent_percentile"], 3),
+                    "other_percentile": round(loc["other_percentile"], 3),
+                }
+                for loc in clear
+            },
         },
         fix=fix,
         fix_code=fix_code,
         rerun=tuple(rerun),
         docs="SMP101",
+        plots=_divergence_plots(trace, clear, hierarchy),
     )
 
 
@@ -344,6 +362,7 @@ def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
             ),
         ),
         docs="SMP103",
+        plots=(PlotRequest("energy", (), "Marginal energy against energy transitions"),),
     )
 
 
@@ -483,6 +502,7 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
             RerunStep("Re-run with the default NUTS step and a longer warm-up.", remedies.sample_call(None, tune=2000)),
         ),
         docs="SMP105",
+        plots=(PlotRequest("trace", tuple(trace.element_labels(names[0])[:2]), "Draws per chain"),),
     )
 
 
@@ -553,6 +573,7 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float) -> Iterator[
             ),
         ),
         docs="SMP201",
+        plots=(PlotRequest("rank", tuple(high["label"].head(4)), "Rank plots of the worst elements"),),
     )
 
 
@@ -663,6 +684,7 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
             ),
         ),
         docs="SMP202",
+        plots=(PlotRequest("trace", tuple(f["label"] for f in flagged[:2]), "Draws per chain"),),
     )
 
 
@@ -727,6 +749,7 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
             RerunStep("More draws at the current efficiency.", remedies.sample_call(trace.sampler, draws=needed_draws)),
         ),
         docs="SMP203",
+        plots=(PlotRequest("trace", tuple(low["label"].head(3)), "Draws per chain of the least efficient elements"),),
     )
 
 

@@ -49,7 +49,7 @@ def test_divergences_located_at_small_tau_with_noncentered_fix(name):
     assert finding.evidence["divergences"] == int(diverging.sum())
     assert finding.evidence["per_chain"] == diverging.sum(axis=1).tolist()
     assert finding.variables[0] == "tau"
-    top = finding.evidence["locations"][0]
+    top = finding.evidence["locations"]["tau"]
     assert top["divergent_percentile"] < top["other_percentile"] - 0.15
     assert "theta_offset" in finding.fix_code and "mu + tau * theta_offset" in finding.fix_code
     assert 'dims="school"' in finding.fix_code

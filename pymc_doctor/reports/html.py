@@ -1,0 +1,57 @@
+"""The self-contained HTML report: inline CSS and script, plots as data URIs, nothing fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymc_doctor.finding import Finding, Report
+from pymc_doctor.registry import find_rule
+from pymc_doctor.reports.common import MARK, context_summary, evidence_items, template_environment
+from pymc_doctor.reports.markdown import render_markdown
+from pymc_doctor.reports.plots import plot_data_uri
+
+
+def _rule_page(code: str) -> str:
+    try:
+        return find_rule(code).page
+    except KeyError:
+        return ""
+
+
+def _plots(finding: Finding, report: Report) -> list[dict[str, str]]:
+    plots = []
+    for request in finding.plots:
+        try:
+            plots.append({"title": request.title, "uri": plot_data_uri(request, report.trace)})
+        except Exception as exc:  # a plot that fails must not cost the report
+            plots.append({"title": request.title, "uri": "", "error": f"{type(exc).__name__}: {exc}"})
+    return plots
+
+
+def _section(report: Report, index: int, *, compact: bool) -> dict:
+    findings = [
+        {
+            "finding": finding,
+            "anchor": f"r{index}-{number}-{finding.code}",
+            "evidence": evidence_items(finding),
+            "plots": [] if compact or report.trace is None else _plots(finding, report),
+            "rule": _rule_page(finding.code),
+        }
+        for number, finding in enumerate(report.findings)
+    ]
+    return {
+        "report": report,
+        "context": context_summary(report),
+        "findings": findings,
+        "markdown": "" if compact else render_markdown(report),
+    }
+
+
+def render_html(reports: Report | Iterable[Report], *, color: bool = False, compact: bool = False) -> str:
+    """One page for one or several reports; ``compact`` is the notebook form (no page styles, no plots)."""
+    from pymc_doctor import __version__
+
+    reports = [reports] if isinstance(reports, Report) else list(reports)
+    sections = [_section(report, index, compact=compact) for index, report in enumerate(reports, 1)]
+    template = template_environment(autoescape=True).get_template("report.html.j2")
+    return template.render(sections=sections, compact=compact, mark=MARK, tool_version=__version__)

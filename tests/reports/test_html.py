@@ -1,0 +1,106 @@
+"""The HTML report: self-contained, escaped, plots embedded, and it renders in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import pymc_doctor
+from pymc_doctor.reports.html import render_html
+from tests.support import load
+from tests.support_browser import console_errors, open_page
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?!data:|#)([^"'\s>]+)""", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def sick_report():
+    return pymc_doctor.check(load("centered_eight"))
+
+
+@pytest.fixture(scope="module")
+def sick_html(sick_report):
+    return render_html(sick_report)
+
+
+def test_verdict_summary_and_findings(sick_report, sick_html):
+    assert f'">{sick_report.verdict()}</div>' in sick_html
+    for finding in sick_report.findings:
+        assert re.search(rf'<details class="finding" id="r1-\d+-{finding.code}"', sick_html)
+        assert '<a href="#r1-' in sick_html
+    assert "Copy for Discourse" in sick_html
+    assert "Re-run strategy, in order:" in sick_html
+    assert "theta_offset" in sick_html
+
+
+def test_plots_embedded_for_flagged_findings_only(sick_html):
+    images = re.findall(r'<img class="plot" src="data:image/png;base64,[A-Za-z0-9+/=]+"', sick_html)
+    assert len(images) >= 3  # divergences pair plot, R-hat rank plot, ESS trace plot
+    healthy = render_html(pymc_doctor.check(load("bioassay")))
+    assert "<img" not in healthy
+
+
+def test_no_external_resources(sick_html):
+    assert EXTERNAL.findall(sick_html) == []
+    assert "<link" not in sick_html
+
+
+def test_compact_notebook_form():
+    report = pymc_doctor.check(load("centered_eight"))
+    html = report._repr_html_()
+    assert "<html" not in html and "<style" not in html and "<script" not in html
+    assert "SMP101" in html and "<details" in html
+    assert report._repr_markdown_().startswith("**pymc-doctor")
+
+
+def test_several_reports_on_one_page():
+    reports = [pymc_doctor.check(load("bioassay"), source="a.nc"), pymc_doctor.check(load("bimodal"), source="b.nc")]
+    html = render_html(reports)
+    assert html.count('<section class="report"') == 2
+    assert "a.nc" in html and "b.nc" in html
+
+
+def test_save_picks_format_from_extension(tmp_path):
+    report = pymc_doctor.check(load("centered_eight"))
+    assert report.save(tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert report.save(tmp_path / "r.md").read_text().startswith("**pymc-doctor")
+    assert '"schema": "pymc-doctor/1"' in report.save(tmp_path / "r.json").read_text()
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        report.save(tmp_path / "r.pdf")
+
+
+def _hostile_trace():
+    """A trace whose variable, dim and coordinate names try to inject markup."""
+    rng = np.random.default_rng(0)
+    name = "<script>document.title='pwned'</script>"
+    coord = '"><img src=x onerror="document.title=\'pwned\'">'
+    posterior = xr.Dataset(
+        {name: (("chain", "draw", "<b>dim</b>"), np.cumsum(rng.normal(size=(2, 60, 2)), axis=1))},
+        coords={"<b>dim</b>": [coord, "ok"]},
+    )
+    return posterior
+
+
+def test_user_text_is_escaped():
+    html = render_html(pymc_doctor.check(_hostile_trace()))
+    assert "<script>document.title" not in html
+    assert "&lt;script&gt;" in html
+    assert 'onerror="document' not in html
+
+
+def test_page_renders_in_chromium_without_errors_or_injection(tmp_path):
+    page = tmp_path / "report.html"
+    sick = pymc_doctor.check(load("centered_eight"))
+    hostile = pymc_doctor.check(_hostile_trace(), source="<script>alert(1)</script>.nc")
+    page.write_text(render_html([sick, hostile]), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    screenshot = open_page(page, tmp_path, "--window-size=1100,2000", f"--screenshot={shot}")
+    assert shot.exists() and shot.stat().st_size > 20_000, screenshot.stderr[-2000:]
+    assert console_errors(screenshot.stderr) == []
+    dom = open_page(page, tmp_path, "--dump-dom")
+    assert "<title>pymc-doctor report" in dom.stdout
+    assert "pwned" not in re.search(r"<title>(.*?)</title>", dom.stdout, re.S).group(1)
+    assert dom.stdout.count('<section class="report"') == 2

@@ -1,0 +1,39 @@
+"""The terminal and JSON forms."""
+
+from __future__ import annotations
+
+import json
+
+import pymc_doctor
+from pymc_doctor.reports.json import render_json
+from pymc_doctor.reports.terminal import render_terminal
+from tests.support import load
+
+
+def test_terminal_marks_each_finding_and_ends_with_verdict():
+    report = pymc_doctor.check(load("centered_eight"))
+    text = render_terminal(report)
+    lines = text.splitlines()
+    assert lines[0].startswith("pymc-doctor · centered_eight") or "sampler pymc-nuts" in lines[0]
+    assert "[✗] SMP101 error" in text
+    assert "[!] SMP203 warning" in text
+    assert lines[-1] == f"Verdict: {report.verdict()}"
+    assert "\x1b[" not in text  # no color codes unless asked
+    assert "\x1b[" in render_terminal(report, color=True)
+
+
+def test_terminal_lists_what_was_not_checked():
+    text = render_terminal(pymc_doctor.check(load("metropolis_stuck")))
+    assert "Not checked:" in text
+    assert "SMP101 divergences: the trace was not sampled with NUTS (sampler: metropolis)" in text
+
+
+def test_json_is_strict_and_complete():
+    report = pymc_doctor.check(load("short_run"))
+    text = render_json(report)
+    data = json.loads(text)  # strict JSON: NaN would fail in other parsers
+    assert "NaN" not in text and "Infinity" not in text
+    assert data["schema"] == "pymc-doctor/1"
+    assert {f["code"] for f in data["findings"]} >= {"SMP301", "SMP302", "SMP303"}
+    assert data["checks_run"] and data["checks_skipped"]
+    assert all({"kind", "variables", "title"} <= set(p) for f in data["findings"] for p in f["plots"])
