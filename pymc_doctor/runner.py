@@ -24,6 +24,11 @@ class Subject:
     model: Any = None  # a pymc.Model
     env: Any = None  # the environment probes' results
 
+    def has(self, need: str) -> bool:
+        """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all."""
+        part = {"sample_stats": "trace", "nuts": "trace"}.get(need, need)
+        return getattr(self, part, None) is not None
+
     def missing(self, need: str) -> str | None:
         """Why ``need`` is unavailable, or None when it is there."""
         if need == "model":
@@ -94,6 +99,10 @@ def run_checks(
     params = resolve_thresholds(rules, thresholds)
     report = Report(context=subject.context(), trace=subject.trace)
     for rule in rules:
+        if not select and not all(subject.has(need) for need in rule.needs):
+            # A check of something the caller did not give (the environment, when checking a trace) does
+            # not apply; it is listed as not checked only when the caller asked for it by name.
+            continue
         reason = next((why for need in rule.needs if (why := subject.missing(need))), None)
         if reason:
             report.checks_skipped.append(SkippedCheck(rule.code, rule.name, reason))

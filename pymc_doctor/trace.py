@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -12,6 +14,11 @@ import xarray as xr
 
 if TYPE_CHECKING:
     from pymc_doctor.diagnostics import Diagnostics
+
+
+# Draws read (and handed to the diagnostics engine) at a time; the engine's working memory is
+# about ten times this per thread.
+BLOCK_BYTES = 4 * 2**20
 
 
 @dataclass(eq=False)
@@ -56,7 +63,7 @@ class TraceView:
         return self.sample_stats[name].transpose("chain", "draw").values
 
     def variable_names(self) -> list[str]:
-        """Posterior variables worth diagnosing: numeric, with chain and draw, not a transformed copy."""
+        """Posterior variables worth diagnosing: numeric, not empty, with chain and draw, not a transformed copy."""
         from pymc_doctor.compat import untransformed_name
 
         present = set(self.posterior.data_vars)
@@ -64,19 +71,50 @@ class TraceView:
         for name, variable in self.posterior.data_vars.items():
             if not {"chain", "draw"} <= set(variable.dims):
                 continue
-            if variable.dtype.kind not in "biuf":
+            if variable.dtype.kind not in "biuf" or variable.size == 0:
                 continue
             if untransformed_name(str(name)) != name and untransformed_name(str(name)) in present:
                 continue
             names.append(str(name))
         return names
 
-    def draws_of(self, name: str) -> np.ndarray:
-        """A variable's draws as (chain, draw, element) float64."""
+    def draws_of(
+        self, name: str, elements: tuple[int, int] | None = None, dtype: np.dtype | type | None = np.float64
+    ) -> np.ndarray:
+        """A variable's draws as (chain, draw, element), as ``dtype`` (``None``: as stored).
+
+        ``elements`` = ``(start, stop)`` reads only those flattened elements, a run given by
+        ``element_blocks``: a lazily opened trace (zarr, netCDF, dask) loads just that block.
+        """
         variable = self.posterior[name]
         other_dims = [d for d in variable.dims if d not in ("chain", "draw")]
-        values = variable.transpose("chain", "draw", *other_dims).values
-        return values.reshape(self.chains, self.draws, -1).astype(np.float64)
+        variable = variable.transpose("chain", "draw", *other_dims)
+        if elements is not None:
+            variable = variable[(slice(None), slice(None), *_block_index(variable.shape[2:], *elements))]
+        values = variable.values.reshape(self.chains, self.draws, -1)
+        return values if dtype is None else values.astype(dtype)
+
+    def element_blocks(self, names: list[str], max_bytes: int = BLOCK_BYTES) -> Iterator[tuple[str, int, int]]:
+        """``(name, start, stop)``: runs of each variable's flattened elements, whose float64 draws
+        take at most ``max_bytes`` (or one element), that ``draws_of`` reads as one rectangular
+        block; aligned with the storage chunks of lazily opened traces where they fit, so that no
+        chunk is read twice."""
+        max_elements = max(1, max_bytes // (8 * self.chains * self.draws))
+        for name in names:
+            variable = self.posterior[name]
+            shape = tuple(variable.sizes[dim] for dim in self.dims_of(name))
+            yield from ((name, start, stop) for start, stop in _runs(shape, max_elements, self._storage_chunk(name)))
+
+    def _storage_chunk(self, name: str) -> int | None:
+        """The chunk length of a variable's first element dimension on disk or in dask, if chunked."""
+        dims = self.dims_of(name)
+        if not dims:
+            return None
+        variable = self.posterior[name]
+        if variable.chunks is not None:
+            return int(variable.chunksizes[dims[0]][0])
+        chunk = variable.encoding.get("preferred_chunks", {}).get(dims[0])
+        return int(chunk) if chunk else None
 
     def element_labels(self, name: str) -> list[str]:
         """ArviZ-style labels for each flattened element: ``theta[Choate]``, ``beta[0, 1]``."""
@@ -109,3 +147,37 @@ class TraceView:
         from pymc_doctor.diagnostics import compute_diagnostics
 
         return compute_diagnostics(self)
+
+
+def _runs(shape: tuple[int, ...], limit: int, chunk: int | None = None, offset: int = 0) -> Iterator[tuple[int, int]]:
+    """Runs of flattened elements of an array of ``shape``, each a rectangular block of at most ``limit``."""
+    total = math.prod(shape)
+    if total <= limit:
+        yield offset, offset + total
+        return
+    row = math.prod(shape[1:])
+    if row <= limit:
+        rows = limit // row
+        if chunk and rows >= chunk:
+            rows -= rows % chunk
+        for start in range(0, total, rows * row):
+            yield offset + start, offset + min(start + rows * row, total)
+        return
+    for index in range(shape[0]):
+        yield from _runs(shape[1:], limit, None, offset + index * row)
+
+
+def _block_index(shape: tuple[int, ...], start: int, stop: int) -> tuple[slice, ...]:
+    """The index of flattened elements ``[start, stop)``, a run that ``_runs`` made rectangular."""
+    index = []
+    for axis in range(len(shape)):
+        row = math.prod(shape[axis + 1 :])
+        if start % row == 0 and stop % row == 0:
+            index.append(slice(start // row, stop // row))
+            break
+        first = start // row
+        if first != (stop - 1) // row:
+            raise ValueError(f"elements [{start}, {stop}) of shape {shape} are not a rectangular block")
+        index.append(slice(first, first + 1))
+        start, stop = start - first * row, stop - first * row
+    return tuple(index)
