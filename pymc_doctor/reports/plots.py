@@ -15,9 +15,7 @@ DPI = 72
 
 def plot_data_uri(request: PlotRequest, trace: TraceView) -> str:
     """A PNG data URI; raises when the plot cannot be drawn (the renderer says so instead)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)  # never a window, also when called from a notebook
+    # The backend stays the caller's (a notebook's inline one included): figures are closed, never shown.
     import matplotlib.pyplot as plt
 
     labels = request.variables or tuple(trace.element_labels(trace.variable_names()[0])[:1])
