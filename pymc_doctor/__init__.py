@@ -9,35 +9,138 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+# Imported eagerly (it is light) so that ``pymc_doctor.explain`` stays the function below, not the module.
+from pymc_doctor.explain import explain_error
+
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from pymc_doctor.finding import Report
 
-__all__ = ["__version__", "check"]
+__all__ = ["__version__", "check", "env", "explain", "lint"]
 
 
 def check(
-    idata: Any,
+    idata: Any = None,
     *,
+    model: Any = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     thresholds: dict[str, Any] | None = None,
     source: str | None = None,
+    namespace: dict[str, Any] | None = None,
 ) -> Report:
-    """Check a trace: an ArviZ ``InferenceData``, an ``xarray.DataTree`` or the path of a netCDF/zarr file.
+    """Check a trace, a model, or both.
 
+    ``idata`` is an ArviZ ``InferenceData``, an ``xarray.DataTree`` or the path of a netCDF/zarr file;
+    a ``pm.Model`` passed in its place is taken as ``model``. With a model the model checks run too,
+    and post-sampling findings use its graph (divergences point to the variable to rewrite).
     ``select``/``ignore`` take rule codes, code prefixes or names (``"SMP1"``, ``"divergences"``);
     ``thresholds`` overrides rule parameters by name (``{"max_rhat": 1.05}``; see ``pymc-doctor rules``).
-    ``source`` names the trace in reports (by default its file name or type).
+    ``source`` names the trace in reports (by default its file name or type). ``namespace`` holds the
+    user's variables, to trace data back to DataFrames and name arrays (by default the caller's).
     Raises ``pymc_doctor.compat.TraceError`` when the input cannot be read as a trace.
     """
+    if _is_model(idata):
+        if model is not None:
+            raise TypeError("pass the model once: check(model) or check(idata, model=model)")
+        idata, model = None, idata
+    if idata is None and model is None:
+        raise TypeError("check() needs a trace, a model, or both")
+    if model is not None and namespace is None:
+        namespace = _caller_namespace()
+    return _check(idata, model, select, ignore, thresholds, source, namespace)
+
+
+def lint(
+    model: Any,
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    thresholds: dict[str, Any] | None = None,
+    namespace: dict[str, Any] | None = None,
+) -> Report:
+    """Check a ``pm.Model`` before sampling: priors, starting point, data, shapes and dims,
+    parameterization and prior predictive (the ``MOD`` rules).
+
+    The model and every random state are left as they were. ``namespace`` holds the user's
+    variables (by default the caller's), to trace data back to DataFrames and name arrays.
+    """
+    if not _is_model(model):
+        raise TypeError(f"lint() takes a pm.Model, not a {type(model).__name__}")
+    if namespace is None:
+        namespace = _caller_namespace()
+    return _check(None, model, select, ignore, thresholds, None, namespace)
+
+
+def explain(error: BaseException | str) -> Report:
+    """Explain an exception raised while building or sampling a model, or the text of a traceback."""
+    return explain_error(error)
+
+
+def _is_model(value: Any) -> bool:
+    import sys
+
+    pymc = sys.modules.get("pymc")  # an object cannot be a pm.Model unless PyMC is imported
+    return pymc is not None and isinstance(value, pymc.Model)
+
+
+def _caller_namespace() -> dict[str, Any]:
+    """The variables of whoever called the public function (a notebook's globals, a function's locals)."""
+    import sys
+
+    frame = sys._getframe(2)
+    return {**frame.f_globals, **frame.f_locals}
+
+
+def _check(idata, model, select, ignore, thresholds, source, namespace) -> Report:
     from pathlib import Path
 
     from pymc_doctor.compat import trace_view
     from pymc_doctor.runner import Subject, run_checks
 
-    if source is None:
-        source = Path(idata).name if isinstance(idata, (str, Path)) else type(idata).__name__
-    subject = Subject(trace=trace_view(idata, source=source))
-    return run_checks(subject, select=select, ignore=ignore, thresholds=thresholds)
+    trace = None
+    if idata is not None:
+        if source is None:
+            source = Path(idata).name if isinstance(idata, (str, Path)) else type(idata).__name__
+        trace = trace_view(idata, source=source)
+    subject = Subject(trace=trace, model=model)
+    if model is None:
+        return run_checks(subject, select=select, ignore=ignore, thresholds=thresholds)
+    from pymc_doctor.modelgraph import describe, session
+
+    with session(model, namespace):
+        report = run_checks(subject, select=select, ignore=ignore, thresholds=thresholds)
+        report.context["model"] = describe(model)
+    return report
+
+
+def env(
+    *,
+    quick: bool = False,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    thresholds: dict[str, Any] | None = None,
+) -> Report:
+    """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, a smoke test.
+
+    Probes that import PyTensor or PyMC, compile or sample run in child processes with time limits;
+    ``quick`` skips the compile probe and the smoke test (seconds instead of tens of seconds).
+    ``select``/``ignore``/``thresholds`` work as in ``check``, over the ``ENV`` rules.
+    """
+    from pymc_doctor.checks.environment import PROBE_READERS
+    from pymc_doctor.probes import collect
+    from pymc_doctor.registry import resolve_thresholds, select_rules
+    from pymc_doctor.runner import Subject, run_checks
+
+    rules = [r for r in select_rules(select or ["ENV"], ignore) if r.category == "env"]
+    if not rules:
+        raise ValueError("no environment rule is selected (see `pymc-doctor rules`)")
+    resolve_thresholds(rules, thresholds)  # a bad threshold fails now, not after the probes ran
+    codes = [r.code for r in rules]
+    # The optional probes run only for the rules that read them.
+    probes = [probe for probe, readers in PROBE_READERS.items() if set(readers) & set(codes)]
+    facts = collect(quick=quick, probes=probes)
+    report = run_checks(Subject(env=facts), select=codes, thresholds=thresholds)
+    report.context["environment"] = facts.summary()
+    return report

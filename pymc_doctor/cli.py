@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -77,25 +78,136 @@ def share_options(command):
 @click.version_option(__version__, prog_name="pymc-doctor")
 def main() -> None:
     """Find what is wrong with a PyMC trace, and how to fix it."""
+    # The command draws plots for its HTML report only: never a window, even where a display exists.
+    os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @main.command()
-@click.argument("trace", type=click.Path(path_type=Path))
+@click.argument("target")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(path_type=Path),
+    help="With a script: the trace its model produced (netCDF or zarr), checked together with the model.",
+)
 @format_option
 @output_option
 @click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")
 @click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated.")
 @click.option("--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`).")
 @share_options
-def check(trace: Path, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private) -> None:
-    """Check a sampled trace (netCDF or zarr, as written by InferenceData.to_netcdf or DataTree.to_netcdf)."""
+def check(
+    target: str, trace_path: Path | None, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private
+) -> None:
+    """Check a trace file, or lint the models of a script.
+
+    TARGET is a trace (netCDF or zarr, as written by InferenceData.to_netcdf or DataTree.to_netcdf),
+    a script (`model.py`, whose `if __name__ == "__main__":` block does not run), or
+    `module:attribute` (a model, a trace, or a function returning them).
+    """
     from pymc_doctor import check as run_check
     from pymc_doctor.compat import TraceError
+    from pymc_doctor.target import is_target
 
+    options = {"select": _split(select), "ignore": _split(ignore), "thresholds": _thresholds(threshold)}
+    if is_target(target):
+        reports = _check_target(target, trace_path, options)
+    else:
+        if trace_path is not None:
+            _fail("--trace goes with a script or module:attribute, not with a trace file")
+        try:
+            reports = [run_check(Path(target), **options)]
+        except (TraceError, ValueError) as exc:
+            _fail(str(exc))
+    _emit(reports if len(reports) > 1 else reports[0], fmt, output, redact=not keep_private, share=share)
+    sys.exit(max(report.exit_code for report in reports))
+
+
+def _check_target(spec: str, trace_path: Path | None, options: dict) -> list:
+    """Lint each model the target defines; with one model, check it together with its trace."""
+    from pymc_doctor import check as run_check
+    from pymc_doctor import explain as run_explain
+    from pymc_doctor.compat import TraceError
+    from pymc_doctor.quiet import quiet
+    from pymc_doctor.target import TargetError, TargetRaised, load_target
+
+    click.echo(f"Loading {spec}…", err=True)
     try:
-        report = run_check(trace, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold))
+        with quiet("pymc", "pytensor"):
+            target = load_target(spec)
+    except TargetError as exc:
+        _fail(str(exc))
+    except TargetRaised as raised:
+        report = run_explain(raised.error)
+        report.context["source"] = spec
+        return [report]
+    traces = dict(target.traces)
+    if trace_path is not None:
+        traces = {trace_path.name: trace_path}
+    if trace_path is not None and len(target.models) != 1:
+        _fail(f"{spec} defines {len(target.models)} models; --trace needs exactly one")
+    reports = []
+    try:
+        if len(target.models) == 1 and len(traces) == 1:
+            (name, model), (trace_name, trace) = *target.models.items(), *traces.items()
+            reports.append(run_check(trace, model=model, source=trace_name, namespace=target.namespace, **options))
+            reports[-1].context["model"]["name"] = name
+            return reports
+        for name, model in target.models.items():
+            reports.append(run_check(model=model, namespace=target.namespace, **options))
+            reports[-1].context["model"]["name"] = name
+        for trace_name, trace in traces.items():
+            reports.append(run_check(trace, source=trace_name, **options))
     except (TraceError, ValueError) as exc:
         _fail(str(exc))
+    return reports
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Skip the compile probe and the smoke test (a few seconds).")
+@format_option
+@output_option
+@click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")
+@click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated.")
+@click.option("--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`).")
+@share_options
+def env(quick: bool, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private) -> None:
+    """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, and a smoke test."""
+    from pymc_doctor import env as run_env
+
+    click.echo(
+        "Examining this Python environment" + (" (quick)…" if quick else ": compiling and sampling a tiny model…"),
+        err=True,
+    )
+    try:
+        report = run_env(quick=quick, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold))
+    except ValueError as exc:
+        _fail(str(exc))
+    _emit(report, fmt, output, redact=not keep_private, share=share)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.argument("source", default="-", required=False)
+@format_option
+@output_option
+@share_options
+def explain(source: str, fmt: str, output: Path | None, share, keep_private) -> None:
+    """Explain a PyMC or PyTensor error: the traceback in SOURCE, a file, or standard input (`-`)."""
+    from pymc_doctor import explain as run_explain
+
+    if source == "-":
+        if sys.stdin.isatty():
+            click.echo("Paste the traceback, then press Ctrl-D (Ctrl-Z and Enter on Windows):", err=True)
+        text = sys.stdin.read()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            _fail(f"{source}: no such file")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        _fail("no error text given (pass a file with the traceback, or pipe it in)")
+    report = run_explain(text)
     _emit(report, fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
 

@@ -210,6 +210,8 @@ def trace_view(data: Any, *, source: str | None = None) -> TraceView:
         raise TraceError("the trace has no posterior group with variables")
     if not {"chain", "draw"} <= set(posterior.sizes):
         raise TraceError("the posterior has no chain and draw dimensions")
+    if posterior.sizes["chain"] == 0 or posterior.sizes["draw"] == 0:
+        raise TraceError("the posterior has no draws")
     raw_stats = groups.get("sample_stats")
     attrs = _attrs(groups)
     sampler = detect_sampler(raw_stats, attrs)
@@ -263,7 +265,10 @@ def mcse(dataset: xr.Dataset, method: str) -> xr.Dataset:
 
 
 def tail_probs() -> tuple[float, float]:
-    """The quantiles whose indicators give ArviZ's tail ESS: 5% and 95% on 0.x, ``1 - ci_prob`` and ``ci_prob`` on 1.x."""
+    """The quantiles whose indicators give ArviZ's tail ESS.
+
+    5% and 95% on ArviZ 0.x; ``1 - ci_prob`` and ``ci_prob`` (rcParams, 0.89 by default) on 1.x.
+    """
     if arviz_major() >= 1:
         from arviz_base import rcParams
 
@@ -275,11 +280,14 @@ def tail_probs() -> tuple[float, float]:
 
 def bfmi(energy: np.ndarray) -> np.ndarray:
     """E-BFMI per chain from a (chain, draw) energy array."""
-    if arviz_major() >= 1:
-        from arviz_stats.base import array_stats
+    from pymc_doctor.quiet import quiet
 
-        return np.asarray(array_stats.bfmi(energy))
-    return np.asarray(_arviz_stats().bfmi(energy))
+    with quiet("arviz"):
+        if arviz_major() >= 1:
+            from arviz_stats.base import array_stats
+
+            return np.asarray(array_stats.bfmi(energy))
+        return np.asarray(_arviz_stats().bfmi(energy))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,9 +299,6 @@ def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | Non
 
     ``posterior`` holds scalar variables only (see ``TraceView.elements``); ``pair`` uses its first two.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     groups = {"posterior": posterior}
     if sample_stats is not None:
         groups["sample_stats"] = sample_stats

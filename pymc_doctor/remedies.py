@@ -77,7 +77,7 @@ def sample_call(
     return f"with {MODEL}:\n    idata = pm.sample({', '.join(args)})"
 
 
-def _dims_argument(dims: Sequence[str]) -> str:
+def dims_argument(dims: Sequence[str]) -> str:
     if not dims:
         return ""
     if len(dims) == 1:
@@ -89,7 +89,7 @@ def noncentered_code(group: str, scale: str, location: str | None, dims: Sequenc
     """The non-centered rewrite of ``group ~ Normal(location, scale)`` in the user's names."""
     offset = f"{group}_offset"
     mean = f"{location} + " if location else ""
-    dims_arg = _dims_argument(dims)
+    dims_arg = dims_argument(dims)
     return (
         f'# replace  {group} = pm.Normal("{group}", mu={location or "0"}, sigma={scale}{dims_arg})  with:\n'
         f'{offset} = pm.Normal("{offset}", mu=0, sigma=1{dims_arg})\n'
@@ -103,5 +103,37 @@ def ordered_code(variable: str, size: int, dims: Sequence[str]) -> str:
         "import numpy as np\n\n"
         f"ordered = dict(transform=pm.distributions.transforms.ordered, initval=np.linspace(-1, 1, {size}))\n"
         f"# declare {variable} with these arguments added to its own, e.g.\n"
-        f"# {variable} = pm.Normal({variable!r}, mu=0, sigma=10{_dims_argument(dims)}, **ordered)"
+        f"# {variable} = pm.Normal({variable!r}, mu=0, sigma=10{dims_argument(dims)}, **ordered)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Model rewrites (linting a model); every name comes from the user's model or namespace
+
+
+def prior_code(name: str, distribution: str, params: dict[str, str], dims: Sequence[str] = ()) -> str:
+    """``name = pm.Distribution("name", param=value, dims=...)``."""
+    args = ", ".join(f"{key}={value}" for key, value in params.items())
+    return f'{name} = pm.{distribution}("{name}", {args}{dims_argument(dims)})'
+
+
+def data_container_code(name: str, source: str, dims: Sequence[str] = ()) -> str:
+    """Declare data as a container, so that ``pm.set_data`` can swap it for predictions."""
+    return f'{name} = pm.Data("{name}", {source}{dims_argument(dims)})'
+
+
+def set_data_code(name: str) -> str:
+    return (
+        f"with {MODEL}:\n"
+        f'    pm.set_data({{"{name}": {name}_new}})\n'
+        "    predictions = pm.sample_posterior_predictive(idata)"
+    )
+
+
+def standardize_code(array: str) -> str:
+    """Fit on the unit scale; map draws back with the saved mean and sd."""
+    return (
+        f"{array}_mean, {array}_sd = {array}.mean(), {array}.std()\n"
+        f"{array}_std = ({array} - {array}_mean) / {array}_sd  # observe this instead\n"
+        f"# back on the original scale: {array}_mean + {array}_sd * draws"
     )

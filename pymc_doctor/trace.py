@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from pymc_doctor.diagnostics import Diagnostics
 
 
-# Draws read (and handed to the diagnostics engine) at a time; the engine's working memory is
-# about ten times this per thread.
-BLOCK_BYTES = 4 * 2**20
+# Draws read from the trace at a time (about 1,000 parameters of 4 x 1,000 draws): large enough
+# for storage reads to be efficient, small enough to hold a few while they are computed on.
+READ_BYTES = 32 * 2**20
+# Draws computed on at a time (in float64): small enough to stay in cache.
+BLOCK_BYTES = 2**20
 
 
 @dataclass(eq=False)
@@ -94,16 +96,25 @@ class TraceView:
         values = variable.values.reshape(self.chains, self.draws, -1)
         return values if dtype is None else values.astype(dtype)
 
-    def element_blocks(self, names: list[str], max_bytes: int = BLOCK_BYTES) -> Iterator[tuple[str, int, int]]:
+    def element_blocks(self, names: list[str], max_bytes: int = READ_BYTES) -> Iterator[tuple[str, int, int]]:
         """``(name, start, stop)``: runs of each variable's flattened elements, whose float64 draws
         take at most ``max_bytes`` (or one element), that ``draws_of`` reads as one rectangular
-        block; aligned with the storage chunks of lazily opened traces where they fit, so that no
-        chunk is read twice."""
+        block. A run never splits a storage chunk of a lazily opened trace (zarr, netCDF, dask),
+        which would read that chunk again for every part."""
         max_elements = max(1, max_bytes // (8 * self.chains * self.draws))
         for name in names:
             variable = self.posterior[name]
             shape = tuple(variable.sizes[dim] for dim in self.dims_of(name))
             yield from ((name, start, stop) for start, stop in _runs(shape, max_elements, self._storage_chunk(name)))
+
+    def draw_blocks(self, names: list[str], max_bytes: int = BLOCK_BYTES) -> Iterator[tuple[str, int, np.ndarray]]:
+        """``(name, start, draws)``: the (chain, draw, element) draws of elements ``start`` onwards,
+        as stored, at most ``max_bytes`` in float64 at a time, read in ``element_blocks`` runs."""
+        max_elements = max(1, max_bytes // (8 * self.chains * self.draws))
+        for name, start, stop in self.element_blocks(names):
+            values = self.draws_of(name, (start, stop), dtype=None)  # a view of draws held in memory
+            for first in range(0, stop - start, max_elements):
+                yield name, start + first, values[..., first : first + max_elements]
 
     def _storage_chunk(self, name: str) -> int | None:
         """The chunk length of a variable's first element dimension on disk or in dask, if chunked."""
@@ -158,8 +169,8 @@ def _runs(shape: tuple[int, ...], limit: int, chunk: int | None = None, offset: 
     row = math.prod(shape[1:])
     if row <= limit:
         rows = limit // row
-        if chunk and rows >= chunk:
-            rows -= rows % chunk
+        if chunk:
+            rows = max(chunk, rows - rows % chunk)
         for start in range(0, total, rows * row):
             yield offset + start, offset + min(start + rows * row, total)
         return

@@ -77,3 +77,26 @@ def test_cli_outputs_carry_no_planted_private_values(tmp_path):
         assert process.returncode == 1, process.stderr
         assert str(home) not in process.stdout and "planted-secret-42" not in process.stdout
     pymc_doctor.check(trace)  # readable, so the check above was about redaction, not a failure
+
+
+def test_env_report_hides_the_planted_home_but_keeps_what_the_path_tells(tmp_path):
+    home = tmp_path / "plantedhome user"
+    home.mkdir()
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "MY_API_TOKEN": "planted-secret-42",
+        "PYTHONPATH": ":".join(sys.path),
+    }
+    for args in (["--format", "json"], ["--share"]):
+        process = subprocess.run(
+            [sys.executable, "-m", "pymc_doctor", "env", "--quick", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert process.returncode in (0, 1), process.stderr
+        assert str(home) not in process.stdout and "planted-secret-42" not in process.stdout
+        # PyTensor's compile directory lives under the home: it is shown, from `~` on
+        assert "~/.pytensor" in process.stdout

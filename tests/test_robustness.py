@@ -33,6 +33,9 @@ STAT_NAMES = {
 }
 
 
+FLAG_STATS = ("diverging", "divergent__", "reached_max_treedepth", "maxdepth_reached")
+
+
 def _values(draw, shape, kind):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     if kind == "bool":
@@ -79,7 +82,7 @@ def traces(draw):
         names = draw(st.lists(st.sampled_from(STAT_NAMES[sampler]), unique=True, max_size=7))
         stats = {}
         for name in names:
-            kind = "bool" if name in ("diverging", "divergent__", "reached_max_treedepth", "maxdepth_reached") else "float"
+            kind = "bool" if name in FLAG_STATS else "float"
             if name in ("tree_depth", "depth", "treedepth__"):
                 kind = "int"
             values = _values(draw, (chains, draws), kind)

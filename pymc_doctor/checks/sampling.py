@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 from scipy import stats as scipy_stats
 
-from pymc_doctor import compat, remedies
+from pymc_doctor import engine, remedies
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep
 from pymc_doctor.registry import CannotCheck, rule
 from pymc_doctor.runner import Subject
@@ -51,37 +51,39 @@ def _diagnosable(trace: TraceView) -> None:
 # Where divergences sit
 
 
-def divergence_locations(trace: TraceView, diverging: np.ndarray, limit: int = 3) -> list[dict]:
+def divergence_locations(trace: TraceView, limit: int = 3) -> list[dict]:
     """Elements whose divergent draws sit furthest from the rest, by mean percentile.
 
     Percentiles make variables of any scale comparable: divergences at the 5th percentile of ``tau``
-    while the other draws average the 50th is the signature of a funnel at small ``tau``.
+    while the other draws average the 50th is the signature of a funnel at small ``tau``. The
+    diagnostics engine computes them with the other per-element statistics; variables with a
+    draw that is not finite are left out.
     """
-    flags = diverging.reshape(-1).astype(bool)
-    if flags.all() or not flags.any():
+    diagnostics = trace.diagnostics
+    inside, outside = diagnostics.divergent_percentile, diagnostics.other_percentile
+    if inside is None:
         return []
-    located = []
+    comparable = np.zeros(len(inside), dtype=bool)
     for name in trace.variable_names():
-        values = trace.draws_of(name).reshape(-1, len(trace.element_labels(name)))
-        if not np.isfinite(values).all():
-            continue
-        percentiles = scipy_stats.rankdata(values, axis=0) / values.shape[0]
-        inside = percentiles[flags].mean(axis=0)
-        outside = percentiles[~flags].mean(axis=0)
-        for label, div_pct, other_pct, column in zip(
-            trace.element_labels(name), inside, outside, values.T, strict=True
-        ):
-            located.append(
-                {
-                    "variable": name,
-                    "label": label,
-                    "divergent_percentile": float(div_pct),
-                    "other_percentile": float(other_pct),
-                    "positive": bool((column > 0).all()),
-                }
-            )
-    located.sort(key=lambda item: abs(item["divergent_percentile"] - item["other_percentile"]), reverse=True)
-    return located[:limit]
+        rows = diagnostics.rows_of(name)
+        comparable[rows] = np.isfinite(inside[rows]).all()
+    candidates = np.flatnonzero(comparable)
+    # Largest distance first, ties in trace order (as a stable sort in reverse).
+    order = np.argsort(-np.abs(inside[candidates] - outside[candidates]), kind="stable")
+    located = []
+    for index in candidates[order[:limit]]:
+        name = diagnostics.table["variable"].iat[index]
+        element = int(index) - diagnostics.rows_of(name).start
+        located.append(
+            {
+                "variable": name,
+                "label": diagnostics.table["label"].iat[index],
+                "divergent_percentile": float(inside[index]),
+                "other_percentile": float(outside[index]),
+                "positive": bool((trace.draws_of(name, (element, element + 1)) > 0).all()),
+            }
+        )
+    return located
 
 
 def centered_hierarchy(trace: TraceView, scale: str) -> tuple[str, str | None] | None:
@@ -126,6 +128,26 @@ def _divergence_plots(trace: TraceView, clear: list[dict], hierarchy) -> tuple[P
     return (PlotRequest("pair", pair, f"Divergent draws over {pair[0]} and {pair[1]}"),)
 
 
+def _hierarchy(subject: Subject, scale: str) -> tuple[str, str, str | None, tuple[str, ...], bool] | None:
+    """``(group, scale spelling, location, dims, from the graph)`` of a centered child of ``scale``.
+
+    With the model, its graph answers (and a model without such a child rules it out); without, the draws.
+    """
+    model = subject.model
+    if model is not None and scale in model.named_vars:
+        from pymc_doctor.modelgraph import centered_children
+
+        children = [c for c in centered_children(model, scale) if c.group in subject.trace.variable_names()]
+        if not children:
+            return None
+        child = children[0]
+        return child.group, child.scale, child.location, child.dims, True
+    found = centered_hierarchy(subject.trace, scale)
+    if found is None:
+        return None
+    return found[0], scale, found[1], subject.trace.dims_of(found[0]), False
+
+
 @rule(
     "SMP101",
     "divergences",
@@ -162,7 +184,7 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
         return
     total = diverging.size
     per_chain = diverging.sum(axis=1).astype(int).tolist()
-    located = divergence_locations(trace, diverging) if count >= min_to_locate else []
+    located = divergence_locations(trace) if count >= min_to_locate else []
     clear = [loc for loc in located if abs(loc["divergent_percentile"] - loc["other_percentile"]) >= 0.15]
     severity = "error" if clear or count / total > error_share else "warning"
     message = (
@@ -178,8 +200,13 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
             f"{top['divergent_percentile']:.0%} percentile, against {top['other_percentile']:.0%} for the other draws."
         )
         if where == "small" and top["positive"] and top["variable"] == top["label"]:
-            hierarchy = centered_hierarchy(trace, top["variable"])
-            if hierarchy:
+            hierarchy = _hierarchy(subject, top["variable"])
+            if hierarchy and hierarchy[4]:
+                message += (
+                    f" In the model, `{hierarchy[0]}` ~ Normal({hierarchy[2] or 0}, {hierarchy[1]}): a centered "
+                    "hierarchy, whose funnel the sampler cannot enter."
+                )
+            elif hierarchy:
                 message += (
                     f" The spread of `{hierarchy[0]}` follows `{top['variable']}` draw by draw: a centered "
                     "hierarchy, whose funnel the sampler cannot enter."
@@ -196,9 +223,8 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
     fix = "Raise target_accept; if divergences remain, reparameterize the variable they point to."
     fix_code = rerun[0].code
     if hierarchy:
-        group, location = hierarchy
-        scale = clear[0]["variable"]
-        rewrite = remedies.noncentered_code(group, scale, location, trace.dims_of(group))
+        group, scale, location, dims, _ = hierarchy
+        rewrite = remedies.noncentered_code(group, scale, location, dims)
         fix = f"Rewrite `{group}` non-centered: sample a standard normal offset and scale it by `{scale}`."
         fix_code = rewrite
         rerun.append(RerunStep(f"Non-centered parameterization of `{group}` (the lasting fix).", rewrite))
@@ -320,7 +346,7 @@ def tree_depth_saturation(subject: Subject, max_treedepth_share: float) -> Itera
 def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
     """Low energy Bayesian fraction of missing information (E-BFMI).
 
-    What it checks: E-BFMI per chain, computed by ArviZ from the sampler's energy.
+    What it checks: E-BFMI per chain from the sampler's energy, as ArviZ computes it.
 
     Why it matters: a low E-BFMI means the momentum resampling cannot move the sampler far enough
     in energy to explore the tails; the posterior has heavy tails or a funnel the sampler only
@@ -337,7 +363,7 @@ def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
     energy = _required_stat(trace, "energy")
     if trace.draws < 3:
         raise CannotCheck("E-BFMI needs at least 3 draws per chain")
-    values = compat.bfmi(energy)
+    values = engine.bfmi(energy)
     low = np.flatnonzero(values < min_ebfmi)
     if not len(low):
         return
@@ -462,9 +488,8 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
     if trace.sampler == "smc":
         raise CannotCheck("SMC draws are independent particles, not a chain")
     moved = np.zeros((trace.chains, trace.draws - 1), dtype=bool)
-    for name in names:
-        values = trace.draws_of(name)
-        moved |= (np.diff(values, axis=1) != 0).any(axis=2)
+    for _, _, values in trace.draw_blocks(names):
+        moved |= (np.diff(values.astype(np.float64), axis=1) != 0).any(axis=2)
     move_share = moved.mean(axis=1)
     accept = trace.stat("accept")
     mean_accept = np.nanmean(accept, axis=1) if accept is not None else None
@@ -621,29 +646,30 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
         raise CannotCheck("one draw per chain has no within-chain spread")
     flagged = []
     label_switching = []
+    diagnostics = trace.diagnostics
     for name in trace.variable_names():
-        values = trace.draws_of(name)
-        means = values.mean(axis=1)
-        within = np.sqrt(values.var(axis=1, ddof=1).mean(axis=0))
-        bad = []
-        for index, label in enumerate(trace.element_labels(name)):
-            if not np.isfinite(within[index]) or within[index] == 0 or not np.isfinite(means[:, index]).all():
-                continue
+        rows = diagnostics.rows_of(name)
+        means = diagnostics.chain_mean[rows].T  # (chain, element)
+        within = np.sqrt(diagnostics.chain_var[rows].T.mean(axis=0))
+        usable = np.isfinite(within) & (within != 0) & np.isfinite(means).all(axis=0)
+        # chain_modes splits at a gap between sorted chain means; find the elements with one at once.
+        gaps = np.diff(np.sort(means, axis=0), axis=0)
+        bad = np.flatnonzero(usable & (gaps > min_mode_separation * within).any(axis=0))
+        labels = trace.element_labels(name)
+        for index in bad:
             modes = chain_modes(means[:, index], within[index], min_mode_separation)
-            if len(modes) > 1:
-                bad.append(index)
-                flagged.append(
-                    {
-                        "label": label,
-                        "modes": [[round(float(means[c, index]), 4) for c in m] for m in modes],
-                        "chains": modes,
-                    }
-                )
-        if bad and values.shape[2] > 1:
+            flagged.append(
+                {
+                    "label": labels[index],
+                    "modes": [[round(float(means[c, index]), 4) for c in m] for m in modes],
+                    "chains": modes,
+                }
+            )
+        if len(bad) and means.shape[1] > 1:
             sorted_means = np.sort(means, axis=1)
             spread = sorted_means.max(axis=0) - sorted_means.min(axis=0)
             if (spread <= min_mode_separation * within.max()).all():
-                label_switching.append((name, values.shape[2]))
+                label_switching.append((name, means.shape[1]))
     if not flagged:
         return
     first = flagged[0]

@@ -82,6 +82,93 @@ def context_summary(report: Report) -> dict[str, Any]:
         "platform": context.get("platform", ""),
         "versions": context.get("versions", {}),
         "trace": context.get("trace"),
+        "model": context.get("model"),
+        "environment": environment_lines(context.get("environment")),
         "verdict": report.verdict(),
         "counts": report.counts(),
     }
+
+
+def mermaid(variables: list[dict[str, Any]]) -> str:
+    """The model graph as Mermaid text: readable as it is, and renderable wherever Mermaid is."""
+    lines = ["graph TD"]
+    ids = {variable["name"]: f"v{index}" for index, variable in enumerate(variables)}
+    for variable in variables:
+        label = variable["name"] + (f" ~ {variable['distribution']}" if variable["distribution"] else "")
+        if variable["shape"]:
+            label += f" {tuple(variable['shape'])}"
+        label = label.replace('"', "'")
+        lines.append(f'  {ids[variable["name"]]}["{label}"]')
+    for variable in variables:
+        lines += [f"  {ids[parent]} --> {ids[variable['name']]}" for parent in variable["parents"] if parent in ids]
+    return "\n".join(lines)
+
+
+def graphviz_svg_uri(variables: list[dict[str, Any]]) -> str | None:
+    """The model graph drawn by Graphviz as an SVG data URI, where the graphviz package and `dot` exist.
+
+    As an <img>, the SVG can run no script, whatever the variable names hold.
+    """
+    import base64
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("graphviz") is None or shutil.which("dot") is None:
+        return None
+    import graphviz
+
+    graph = graphviz.Digraph(graph_attr={"rankdir": "TB"}, node_attr={"fontname": "Helvetica", "fontsize": "11"})
+    shapes = {"free": "ellipse", "observed": "ellipse", "deterministic": "box", "data": "box"}
+    # Nodes are named v0, v1, ...: a variable's own name could hold DOT syntax (a colon names a port).
+    ids = {variable["name"]: f"v{index}" for index, variable in enumerate(variables)}
+    for variable in variables:
+        label = variable["name"] + (f"\n~ {variable['distribution']}" if variable["distribution"] else "")
+        if variable["shape"]:
+            label += f"\n{tuple(variable['shape'])}"
+        style = "filled" if variable["kind"] == "observed" else ("rounded" if variable["kind"] == "data" else "")
+        graph.node(
+            ids[variable["name"]], label=label, shape=shapes[variable["kind"]], style=style, fillcolor="lightgrey"
+        )
+    for variable in variables:
+        for parent in variable["parents"]:
+            if parent in ids:
+                graph.edge(ids[parent], ids[variable["name"]])
+    svg = graph.pipe(format="svg")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def environment_lines(environment: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The installation facts of an ``env`` report as (label, value) rows, in the order a helper reads them."""
+    if not environment:
+        return []
+    rows = []
+    platform_facts = environment.get("platform") or {}
+    if platform_facts:
+        rows.append(("system", f"{platform_facts.get('system', '')} {platform_facts.get('machine', '')}".strip()))
+    if environment.get("channel"):
+        rows.append(("installed with", str(environment["channel"])))
+    hardware = environment.get("hardware") or {}
+    if hardware:
+        rows.append(("cores / memory", f"{hardware.get('logical_cores')} cores, {hardware.get('memory_gb')} GB"))
+    pytensor = environment.get("pytensor") or {}
+    if pytensor:
+        rows.append(("C++ compiler", pytensor.get("cxx") or "none"))
+        rows.append(("PyTensor BLAS flags", pytensor.get("blas__ldflags") or "none (NumPy C-API fallback)"))
+        if pytensor.get("compiledir"):
+            rows.append(("compile directory", pytensor["compiledir"]))
+    blas = environment.get("blas") or []
+    if blas:
+        rows.append(
+            (
+                "BLAS loaded",
+                "; ".join(f"{b.get('library')} {b.get('version')} ({b.get('threads')} threads)" for b in blas),
+            )
+        )
+    samplers = environment.get("samplers") or {}
+    if samplers:
+        rows.append(("samplers", ", ".join(f"{name} {state}" for name, state in samplers.items())))
+    if environment.get("jax_devices"):
+        rows.append(("JAX devices", ", ".join(map(str, environment["jax_devices"]))))
+    if environment.get("start_method"):
+        rows.append(("start method", str(environment["start_method"])))
+    return rows

@@ -6,7 +6,14 @@ from collections.abc import Iterable
 
 from pymc_doctor.finding import Finding, Report
 from pymc_doctor.registry import find_rule
-from pymc_doctor.reports.common import MARK, context_summary, evidence_items, template_environment
+from pymc_doctor.reports.common import (
+    MARK,
+    context_summary,
+    evidence_items,
+    graphviz_svg_uri,
+    mermaid,
+    template_environment,
+)
 from pymc_doctor.reports.markdown import render_markdown
 from pymc_doctor.reports.plots import plot_data_uri
 
@@ -39,12 +46,23 @@ def _section(report: Report, index: int, *, compact: bool) -> dict:
         }
         for number, finding in enumerate(report.findings)
     ]
+    variables = (report.context.get("model") or {}).get("variables") or []
     return {
         "report": report,
         "context": context_summary(report),
         "findings": findings,
         "markdown": "" if compact else render_markdown(report),
+        "variables": variables,
+        "graph_uri": None if compact or not variables else _graph(variables),
+        "mermaid": mermaid(variables) if variables else "",
     }
+
+
+def _graph(variables: list[dict]) -> str | None:
+    try:
+        return graphviz_svg_uri(variables)
+    except Exception:  # Graphviz failing leaves the Mermaid text form, which is always shown
+        return None
 
 
 def render_html(reports: Report | Iterable[Report], *, color: bool = False, compact: bool = False) -> str:

@@ -7,6 +7,7 @@ whole blocks dropped from the end (with a count) when the post would grow too lo
 
 from __future__ import annotations
 
+import ast
 import re
 
 from pymc_doctor.finding import Finding, Report
@@ -17,7 +18,17 @@ DISCOURSE_POST_LIMIT = 32_000
 RESERVE = 300
 
 
-def _fence(code: str, language: str = "python") -> str:
+def _language(code: str) -> str:
+    """Fixes are Python, except installation fixes, which are shell commands."""
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return "text"
+    return "python"
+
+
+def _fence(code: str, language: str | None = None) -> str:
+    language = language or _language(code)
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{code}\n{fence}"
@@ -28,7 +39,8 @@ def _cell(text: str) -> str:
 
 
 def finding_block(finding: Finding) -> str:
-    parts = [f'[details="{MARK[finding.severity]} {finding.code}: {_cell(finding.title)}"]', finding.message]
+    title = _cell(finding.title).replace('"', "'")  # a double quote would end the [details] title
+    parts = [f'[details="{MARK[finding.severity]} {finding.code}: {title}"]', finding.message]
     if finding.variables:
         parts.append("Variables: " + ", ".join(f"`{v}`" for v in finding.variables))
     evidence = evidence_items(finding)

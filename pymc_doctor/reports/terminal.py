@@ -8,6 +8,7 @@ import textwrap
 import click
 
 from pymc_doctor.finding import Finding, Report
+from pymc_doctor.reports.common import environment_lines
 
 MARKS = {"error": ("✗", "x", "red"), "warning": ("!", "!", "yellow"), "info": ("i", "i", "blue")}
 WIDTH = 100
@@ -38,7 +39,11 @@ def _context_line(report: Report) -> str:
     versions = report.context.get("versions", {})
     libraries = ", ".join(f"{name} {versions[name]}" for name in ("pymc", "arviz") if name in versions)
     if not trace:
-        return f"pymc-doctor · {libraries}"
+        facts = dict(environment_lines(report.context.get("environment")))
+        shown = [facts[key] for key in ("system", "installed with", "cores / memory") if key in facts]
+        if "BLAS loaded" in facts:
+            shown.append(f"BLAS {facts['BLAS loaded']}")
+        return " · ".join(["pymc-doctor", libraries, *shown])
     tuning = f", {trace['tuning_steps']} tuning steps" if trace.get("tuning_steps") is not None else ""
     return (
         f"pymc-doctor · {trace.get('source') or 'trace'} · sampler {trace['sampler']} · "

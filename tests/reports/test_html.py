@@ -104,3 +104,17 @@ def test_page_renders_in_chromium_without_errors_or_injection(tmp_path):
     assert "<title>pymc-doctor report" in dom.stdout
     assert "pwned" not in re.search(r"<title>(.*?)</title>", dom.stdout, re.S).group(1)
     assert dom.stdout.count('<section class="report"') == 2
+
+
+def test_model_section_with_graph():
+    import importlib.util
+    import shutil
+
+    from pymc_doctor import examples
+
+    html = render_html(pymc_doctor.lint(examples.centered_eight()))
+    assert "<h3>Model</h3>" in html
+    assert "<td><code>tau</code></td><td>free</td><td>HalfCauchy</td>" in html
+    assert "graph TD" in html and "--&gt;" in html  # the Mermaid text form, escaped
+    has_graphviz = importlib.util.find_spec("graphviz") is not None and shutil.which("dot") is not None
+    assert ('src="data:image/svg+xml;base64,' in html) == has_graphviz
