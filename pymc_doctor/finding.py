@@ -24,7 +24,7 @@ class RerunStep:
 
 @dataclass(frozen=True)
 class PlotRequest:
-    """A plot a renderer may draw for a finding: ``rank``, ``trace``, ``pair`` or ``energy``.
+    """A plot a renderer may draw for a finding: ``rank``, ``trace``, ``pair``, ``energy`` or ``prior_predictive``.
 
     ``variables`` are element labels (``tau``, ``theta[Choate]``); for ``pair`` the first is drawn
     on the horizontal axis.

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from pymc_doctor import remedies
-from pymc_doctor.finding import Finding
+from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.modelgraph import (
     ModelFacts,
     Source,
@@ -1740,10 +1740,12 @@ def prior_predictive_range(subject: Subject, max_range_ratio: float) -> Iterator
             variables=(rv.name, *((culprit,) if culprit else ())),
             evidence={
                 "prior_predictive_90": [float(low), float(high)],
+                "prior_predictive_998": [float(outer_low), float(outer_high)],
                 "observed_range": [float(observed.min()), float(observed.max())],
                 "share_outside": outside,
                 "culprit": culprit,
             },
+            plots=(PlotRequest("prior_predictive", (rv.name,), f"Prior predictive `{rv.name}` against the data"),),
             fix="Set priors at the data's scale, then look at the prior predictive again.",
             fix_code=(code + "\n" if code else "")
             + f"with {remedies.MODEL}:\n    prior = pm.sample_prior_predictive(random_seed=1)",

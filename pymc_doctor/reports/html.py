@@ -29,7 +29,7 @@ def _plots(finding: Finding, report: Report) -> list[dict[str, str]]:
     plots = []
     for request in finding.plots:
         try:
-            plots.append({"title": request.title, "uri": plot_data_uri(request, report.trace)})
+            plots.append({"title": request.title, "uri": plot_data_uri(request, finding, report.trace)})
         except Exception as exc:  # a plot that fails must not cost the report
             plots.append({"title": request.title, "uri": "", "error": f"{type(exc).__name__}: {exc}"})
     return plots
@@ -41,7 +41,7 @@ def _section(report: Report, index: int, *, compact: bool) -> dict:
             "finding": finding,
             "anchor": f"r{index}-{number}-{finding.code}",
             "evidence": evidence_items(finding),
-            "plots": [] if compact or report.trace is None else _plots(finding, report),
+            "plots": [] if compact else _plots(finding, report),
             "rule": _rule_page(finding.code),
         }
         for number, finding in enumerate(report.findings)

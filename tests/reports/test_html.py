@@ -118,3 +118,16 @@ def test_model_section_with_graph():
     assert "graph TD" in html and "--&gt;" in html  # the Mermaid text form, escaped
     has_graphviz = importlib.util.find_spec("graphviz") is not None and shutil.which("dot") is not None
     assert ('src="data:image/svg+xml;base64,' in html) == has_graphviz
+
+
+def test_prior_predictive_plot_drawn_for_the_prior_predictive_check():
+    from tests.checks.test_model import report_of
+
+    report = report_of("wide_regression")
+    (finding,) = [f for f in report.findings if f.code == "MOD601"]
+    assert [p.kind for p in finding.plots] == ["prior_predictive"]
+    html = render_html(report)
+    section = html[html.index(f'id="r1-{report.findings.index(finding)}-MOD601"') :]
+    section = section[: section.index("</details>")]
+    assert '<img class="plot" src="data:image/png;base64,' in section
+    assert "Plot unavailable" not in html
