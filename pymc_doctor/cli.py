@@ -64,6 +64,19 @@ output_option = click.option(
 )
 
 
+def rule_options(command):
+    """--select, --ignore and --threshold, shared by every command that runs checks."""
+    command = click.option(
+        "--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`)."
+    )(command)
+    command = click.option(
+        "--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated."
+    )(command)
+    return click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")(
+        command
+    )
+
+
 def share_options(command):
     """--share (Markdown ready to paste into a Discourse post) and --no-redact."""
     command = click.option(
@@ -92,9 +105,7 @@ def main() -> None:
 )
 @format_option
 @output_option
-@click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")
-@click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated.")
-@click.option("--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`).")
+@rule_options
 @share_options
 def check(
     target: str, trace_path: Path | None, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private
@@ -167,9 +178,7 @@ def _check_target(spec: str, trace_path: Path | None, options: dict) -> list:
 @click.option("--quick", is_flag=True, help="Skip the compile probe and the smoke test (a few seconds).")
 @format_option
 @output_option
-@click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")
-@click.option("--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated.")
-@click.option("--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`).")
+@rule_options
 @share_options
 def env(quick: bool, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private) -> None:
     """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, and a smoke test."""

@@ -50,13 +50,16 @@ LEGACY = ("pymc3", "theano", "theano-pymc", "aesara")
 LEGACY_MODULES = ("pymc3", "theano", "aesara")
 SAMPLER_MODULES = ("numba", "jax", "numpyro", "blackjax", "nutpie")
 JAX_GPU_PLUGINS = ("jax-cuda12-plugin", "jax-cuda13-plugin", "jax-rocm-plugin", "jax-metal")
-ENV_VARS = (
+THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
     "BLIS_NUM_THREADS",
     "NUMBA_NUM_THREADS",
+)
+ENV_VARS = (
+    *THREAD_VARIABLES,
     "MKL_THREADING_LAYER",
     "PYTENSOR_FLAGS",
     "PYTENSORRC",

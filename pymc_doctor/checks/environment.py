@@ -18,7 +18,15 @@ from packaging.version import InvalidVersion, Version
 
 from pymc_doctor import remedies
 from pymc_doctor.finding import Finding, Severity
-from pymc_doctor.probes import JAX_GPU_PLUGINS, LEGACY, LOCK_WAIT_S, SAMPLER_MODULES, EnvFacts, ProbeResult
+from pymc_doctor.probes import (
+    JAX_GPU_PLUGINS,
+    LEGACY,
+    LOCK_WAIT_S,
+    SAMPLER_MODULES,
+    THREAD_VARIABLES,
+    EnvFacts,
+    ProbeResult,
+)
 from pymc_doctor.registry import CannotCheck, rule
 from pymc_doctor.runner import Subject
 
@@ -42,14 +50,6 @@ NUMPY_ABI_PATTERNS = (
 )
 _NUMPY_ABI = re.compile("|".join(NUMPY_ABI_PATTERNS))
 
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-)
 MKL_THREADING_LAYERS = ("INTEL", "SEQUENTIAL", "GNU", "TBB")
 CORE_PACKAGES = ("pymc", "pytensor", "numpy", "scipy")
 MAIN_GUARD = 'def main():\n    with model:\n        idata = pm.sample()\n\n\nif __name__ == "__main__":\n    main()'
