@@ -1,9 +1,10 @@
 """Per-element convergence diagnostics, computed once per trace and shared by the checks.
 
 The vectorized engine (``pymc_doctor.engine``) computes ArviZ's numbers (rank-normalized split
-R-hat, bulk and tail ESS, MCSE) block by block over parameters, on a few threads: a block is
-read from the trace only when a thread takes it, so a lazily opened trace (zarr, netCDF, dask) is
-never loaded whole.
+R-hat, bulk and tail ESS, MCSE), the per-chain means and variances, and where draws diverged
+their mean percentile, block by block over parameters on a thread per CPU. The trace is read a
+run of elements at a time (``TraceView.draw_blocks``), so a lazily opened trace (zarr, netCDF,
+dask) is never loaded whole.
 """
 
 from __future__ import annotations

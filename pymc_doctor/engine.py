@@ -316,8 +316,10 @@ def _marked_percentiles(
         ordered = np.sort(flat, axis=1)
     few = marked if marked.sum() <= size // 2 else ~marked
     picked = flat[:, few]
-    # 2 * rank - 1 = (draws below) + (draws below or equal), ties averaged as in rankdata.
-    ranks = (_count_below(ordered, picked, or_equal=False) + _count_below(ordered, picked, or_equal=True) + 1) / 2
+    below = _count_below(ordered, picked)
+    # Each picked draw is in its row, so the draws equal to it start at `below`; ties averaged as rankdata.
+    equal = _count_equal(ordered, picked, below)
+    ranks = below + (equal + 1) / 2
     # As (rankdata(values, axis=0) / n)[rows].mean(axis=0) sums: over the group's draws in order.
     few_mean = (np.ascontiguousarray(ranks.T) / size).mean(axis=0)
     other_mean = (size * (size + 1) / 2 - ranks.sum(axis=1)) / size / (size - ranks.shape[1])
@@ -327,22 +329,34 @@ def _marked_percentiles(
     return {"marked_percentile": marked_mean, "unmarked_percentile": unmarked_mean}
 
 
-def _count_below(ordered: np.ndarray, values: np.ndarray, *, or_equal: bool) -> np.ndarray:
-    """Per row, how many entries of the sorted row are below (or equal to) each of ``values``:
-    ``np.searchsorted`` for every row at once, by bisection on all of them together."""
+def _count_below(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row, how many entries of the sorted row are below each of ``values``: ``np.searchsorted``
+    for every row at once, by binary lifting (steps of halving powers of two) on all of them."""
     rows, size = ordered.shape
     flat = ordered.ravel()
-    base = np.arange(0, rows * size, size)[:, None]
-    low = np.zeros(values.shape, dtype=np.intp)
-    high = np.full(values.shape, size, dtype=np.intp)
-    for _ in range(size.bit_length()):
-        middle = (low + high) // 2
-        probe = flat[base + np.minimum(middle, size - 1)]
-        below = (probe <= values) if or_equal else (probe < values)
-        searching = low < high
-        low = np.where(searching & below, middle + 1, low)
-        high = np.where(searching & ~below, middle, high)
-    return low
+    base = np.arange(-1, rows * size - 1, size)[:, None]
+    below = np.zeros(values.shape, dtype=np.intp)
+    step = 1 << (size.bit_length() - 1)
+    while step:
+        # Take the step if the entry it would count last is still below the value.
+        reach = below + step
+        np.add(below, step, out=below, where=(reach <= size) & (flat[base + np.minimum(reach, size)] < values))
+        step >>= 1
+    return below
+
+
+def _count_equal(ordered: np.ndarray, values: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """How many entries of each sorted row equal each of ``values``, which start at position ``below``."""
+    rows, size = ordered.shape
+    flat = ordered.ravel()
+    start = np.arange(0, rows * size, size)[:, None] + below
+    equal = np.zeros(values.shape, dtype=np.intp)
+    extending = np.ones(values.shape, dtype=bool)
+    while extending.any():
+        extending &= below + equal < size
+        extending &= flat[np.minimum(start + equal, flat.size - 1)] == values
+        equal += extending
+    return equal
 
 
 def _rhat(z: np.ndarray, scratch: Scratch) -> np.ndarray:
