@@ -118,6 +118,7 @@ def _check(idata, model, select, ignore, thresholds, source, namespace) -> Repor
 def env(
     *,
     quick: bool = False,
+    fresh: bool = False,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     thresholds: dict[str, Any] | None = None,
@@ -125,22 +126,24 @@ def env(
     """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, a smoke test.
 
     Probes that import PyTensor or PyMC, compile or sample run in child processes with time limits;
-    ``quick`` skips the compile probe and the smoke test (seconds instead of tens of seconds).
-    ``select``/``ignore``/``thresholds`` work as in ``check``, over the ``ENV`` rules.
+    ``quick`` skips the compile probe and the smoke test. Their results are reused while nothing in
+    the installation changes (for a day at most, and only results that found nothing wrong);
+    ``fresh`` runs every probe again. ``select``/``ignore``/``thresholds`` work as in ``check``,
+    over the ``ENV`` rules.
     """
     from pymc_doctor.checks.environment import PROBE_READERS
     from pymc_doctor.probes import collect
     from pymc_doctor.registry import resolve_thresholds, select_rules
     from pymc_doctor.runner import Subject, run_checks
 
-    rules = [r for r in select_rules(select or ["ENV"], ignore) if r.category == "env"]
+    rules = select_rules(select or ["ENV"], ignore, prefixes=["ENV"])
     if not rules:
         raise ValueError("no environment rule is selected (see `pymc-doctor rules`)")
-    resolve_thresholds(rules, thresholds)  # a bad threshold fails now, not after the probes ran
+    resolve_thresholds(rules, thresholds, ["ENV"])  # a bad threshold fails now, not after the probes ran
     codes = [r.code for r in rules]
     # The optional probes run only for the rules that read them.
     probes = [probe for probe, readers in PROBE_READERS.items() if set(readers) & set(codes)]
-    facts = collect(quick=quick, probes=probes)
-    report = run_checks(Subject(env=facts), select=codes, thresholds=thresholds)
+    facts = collect(quick=quick, probes=probes, fresh=fresh)
+    report = run_checks(Subject(env=facts), select=codes, thresholds=thresholds, prefixes=["ENV"])
     report.context["environment"] = facts.summary()
     return report

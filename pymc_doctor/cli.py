@@ -175,13 +175,20 @@ def _check_target(spec: str, trace_path: Path | None, options: dict) -> list:
 
 
 @main.command()
-@click.option("--quick", is_flag=True, help="Skip the compile probe and the smoke test (a few seconds).")
+@click.option("--quick", is_flag=True, help="Skip the compile probe and the smoke test.")
+@click.option("--fresh", is_flag=True, help="Run every probe again, even where the installation has not changed.")
 @format_option
 @output_option
 @rule_options
 @share_options
-def env(quick: bool, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private) -> None:
-    """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, and a smoke test."""
+def env(
+    quick: bool, fresh: bool, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private
+) -> None:
+    """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, and a smoke test.
+
+    The probes' results are reused while nothing in the installation changes (for a day at most,
+    and only results that found nothing wrong); --fresh runs them all again.
+    """
     from pymc_doctor import env as run_env
 
     click.echo(
@@ -189,7 +196,9 @@ def env(quick: bool, fmt: str, output: Path | None, select, ignore, threshold, s
         err=True,
     )
     try:
-        report = run_env(quick=quick, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold))
+        report = run_env(
+            quick=quick, fresh=fresh, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold)
+        )
     except ValueError as exc:
         _fail(str(exc))
     _emit(report, fmt, output, redact=not keep_private, share=share)

@@ -3,6 +3,9 @@
 PyMC 5 + ArviZ 0.x return ``InferenceData``; PyMC 6 + ArviZ 1.x return ``xarray.DataTree``;
 nutpie, numpyro and blackjax name their statistics differently. Everything downstream sees a
 ``TraceView`` with canonical names and never branches on versions.
+
+NumPy and xarray are imported where a trace is read, not here: ``pymc-doctor env`` reads only
+versions from this module and starts faster without them.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
 from packaging.version import InvalidVersion, Version
 
-from pymc_doctor.trace import TraceView
+if TYPE_CHECKING:
+    import numpy as np
+    import xarray as xr
+
+    from pymc_doctor.trace import TraceView
 
 TRACKED_DISTRIBUTIONS = (
     "pymc",
@@ -93,6 +98,8 @@ def untransformed_name(name: str) -> str:
 
 def trace_groups(data: Any) -> dict[str, xr.Dataset]:
     """The groups of an InferenceData, a DataTree, a Dataset (taken as the posterior) or a trace file."""
+    import xarray as xr
+
     if isinstance(data, (str, Path)):
         return trace_groups(open_trace_file(Path(data)))
     if isinstance(data, xr.DataTree):
@@ -109,6 +116,8 @@ def trace_groups(data: Any) -> dict[str, xr.Dataset]:
 
 
 def open_trace_file(path: Path) -> xr.DataTree:
+    import xarray as xr
+
     if not path.exists():
         raise TraceError(f"{path}: no such file")
     is_zarr = path.is_dir() or path.suffix == ".zarr"
@@ -166,6 +175,8 @@ def detect_sampler(stats: xr.Dataset | None, attrs: Mapping[str, Any]) -> str:
 
 
 def _canonical_stats(stats: xr.Dataset | None) -> xr.Dataset:
+    import xarray as xr
+
     if stats is None:
         return xr.Dataset()
     canonical = {}
@@ -189,6 +200,8 @@ def _sampler_settings(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _tuning_steps(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, Any]) -> int | None:
+    import numpy as np
+
     for key in ("tuning_steps", "num_tune"):
         value = attrs.get(key)
         if value is not None:
@@ -204,6 +217,8 @@ def _tuning_steps(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, Any]) ->
 
 def trace_view(data: Any, *, source: str | None = None) -> TraceView:
     """Normalize any supported trace into a ``TraceView``; raises ``TraceError`` for unusable input."""
+    from pymc_doctor.trace import TraceView
+
     groups = trace_groups(data)
     posterior = groups.get("posterior")
     if posterior is None or not posterior.data_vars:
@@ -280,6 +295,8 @@ def tail_probs() -> tuple[float, float]:
 
 def bfmi(energy: np.ndarray) -> np.ndarray:
     """E-BFMI per chain from a (chain, draw) energy array."""
+    import numpy as np
+
     from pymc_doctor.quiet import quiet
 
     with quiet("arviz"):
@@ -299,6 +316,9 @@ def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | Non
 
     ``posterior`` holds scalar variables only (see ``TraceView.elements``); ``pair`` uses its first two.
     """
+    import numpy as np
+    import xarray as xr
+
     groups = {"posterior": posterior}
     if sample_stats is not None:
         groups["sample_stats"] = sample_stats

@@ -2,10 +2,12 @@
 
 Facts that need no import of the numerical stack (distribution metadata, platform, hardware,
 environment variables, files) are read in this process. Anything that imports PyTensor or PyMC,
-compiles or samples runs in a child Python through ``run_probe``, with a time limit: a broken
-installation can segfault, hang on a compile lock or print pages of compiler output, and none of
-that may reach the doctor. The child is started with the same interpreter and environment as the
-user's own Python, so it sees what their code would see.
+compiles or samples runs in a child Python through ``run_probes``, each probe with its own time
+limit: a broken installation can segfault, hang on a compile lock or print pages of compiler
+output, and none of that may reach the doctor. The child is started with the same interpreter
+and environment as the user's own Python, so it sees what their code would see. One child runs
+the probes that need PyMC one after another, so that PyMC is imported once; another imports the
+sampler backends at the same time.
 
 A child reports facts as marked JSON lines on stdout as it goes, so a probe that crashes or times
 out still returns what it learned before.
@@ -14,23 +16,28 @@ out still returns what it learned before.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import io
 import json
 import logging
 import os
 import platform
+import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -115,6 +122,9 @@ class ProbeResult:
     def summary(self) -> dict[str, Any]:
         return {"seconds": round(self.seconds, 2), "failure": self.failure}
 
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
 
 def describe_returncode(returncode: int) -> str:
     if returncode < 0:
@@ -144,38 +154,106 @@ def run_command(argv: list[str], *, timeout: float) -> tuple[int | None, str, st
     return completed.returncode, completed.stdout, completed.stderr, False, None
 
 
-def parse_marks(stdout: str) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for line in stdout.splitlines():
-        if line.startswith(MARK):
-            with contextlib.suppress(ValueError):
-                data.update(json.loads(line[len(MARK) :]))
-    return data
+def _pump(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
-def run_probe(name: str, *, timeout: float | None = None, argv: list[str] | None = None) -> ProbeResult:
-    """Run probe ``name`` in a child of this same interpreter, with a time limit.
+def _drain(stream, chunks: list[str]) -> None:
+    chunks.extend(stream)
 
-    ``argv`` replaces the child's arguments (after the interpreter); the default runs ``probe_main(name)``.
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill the child and what it started (PyMC's sampling workers, a compiler) where the platform allows."""
+    with contextlib.suppress(OSError):
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+
+
+def run_probes(
+    names: Sequence[str], *, timeouts: Mapping[str, float] | None = None, argv: list[str] | None = None
+) -> tuple[dict[str, ProbeResult], dict[str, str]]:
+    """Run the probes ``names`` one after another in one child of this interpreter, each within its
+    own time limit, so that PyTensor and PyMC are imported once for all of them.
+
+    Returns the result of each probe that started, and why each of the others did not: the child
+    stopped early (a stuck compile lock), or crashed or ran out of time in an earlier probe.
+    ``argv`` replaces the child's arguments (after the interpreter); the default runs
+    ``probe_main(*names)``.
     """
-    timeout = PROBE_TIMEOUTS[name] if timeout is None else timeout
+    timeouts = {**PROBE_TIMEOUTS, **(timeouts or {})}
     if argv is None:
         # Appended, not prepended: the child resolves every other import exactly as the user's Python does.
         root = str(Path(__file__).resolve().parent.parent)
-        code = f"import sys; sys.path.append({root!r}); from pymc_doctor.probes import probe_main; probe_main({name!r})"
-        argv = ["-c", code]
-    start = time.perf_counter()
-    returncode, stdout, stderr, timed_out, start_error = run_command([sys.executable, *argv], timeout=timeout)
-    return ProbeResult(
-        name=name,
-        data=parse_marks(stdout),
-        seconds=time.perf_counter() - start,
-        returncode=returncode,
-        timed_out=timed_out,
-        timeout=timeout,
-        start_error=start_error,
-        stderr_tail=stderr[-3000:],
+        call = f"probe_main({', '.join(map(repr, names))})"
+        argv = ["-c", f"import sys; sys.path.append({root!r}); from pymc_doctor.probes import probe_main; {call}"]
+    current = ProbeResult(names[0], timeout=timeouts[names[0]])
+    results = {current.name: current}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=os.name == "posix",
+        )
+    except OSError as exc:
+        current.start_error = f"{type(exc).__name__}: {exc}"
+        return results, {name: f"the probe process could not start ({current.start_error})" for name in names[1:]}
+    lines: queue.Queue[str | None] = queue.Queue()
+    stderr: list[str] = []
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True),
+        threading.Thread(target=_drain, args=(process.stderr, stderr), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    stage_start = time.perf_counter()
+    stop_reason = None
+    while True:
+        remaining = stage_start + current.timeout - time.perf_counter()
+        try:
+            line = lines.get(timeout=max(remaining, 0.0))
+        except queue.Empty:
+            current.timed_out = True
+            _kill(process)
+            break
+        if line is None:
+            break
+        mark = parse_mark(line)
+        if mark.get("probe") not in (None, current.name):
+            current.seconds = time.perf_counter() - stage_start
+            stage_start = time.perf_counter()
+            current = ProbeResult(mark["probe"], timeout=timeouts[mark["probe"]])
+            results[current.name] = current
+        mark.pop("probe", None)
+        stop_reason = mark.pop("stop", stop_reason)
+        current.data.update(mark)
+    process.wait()
+    for reader in readers:
+        reader.join(timeout=5)  # a grandchild that outlived the kill may hold the pipes open
+    current.seconds = time.perf_counter() - stage_start
+    current.returncode = None if current.timed_out else process.returncode
+    current.stderr_tail = "".join(stderr)[-3000:]
+    reason = stop_reason or (
+        f"the probe process {current.failure} during the {current.name} probe" if current.failure else None
     )
+    return results, {name: reason or "the probe process ended early" for name in names if name not in results}
+
+
+def parse_mark(line: str) -> dict[str, Any]:
+    """The facts a child reported on one line of its output, or nothing for any other line."""
+    if line.startswith(MARK):
+        with contextlib.suppress(ValueError):
+            mark = json.loads(line[len(MARK) :])
+            if isinstance(mark, dict):
+                return mark
+    return {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,21 +347,33 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def _compiledir_facts() -> dict[str, Any]:
+def _compiledir_identity() -> dict[str, Any]:
+    """Where PyTensor compiles: its base folder, and the compile folder or why it cannot be made."""
     from pytensor import config
 
     facts: dict[str, Any] = {"base": str(config.base_compiledir)}
     try:
-        path = config.compiledir
+        facts["path"] = str(config.compiledir)
     except Exception as exc:  # PyTensor raises when it cannot create the directory
         facts["error"] = _error_text(exc)
+    return facts
+
+
+def compiledir_state(identity: dict[str, Any]) -> dict[str, Any]:
+    """The compile folder as it is now: writable, free space, and PyTensor's compile lock.
+
+    Needs no PyTensor (its lock is a ``filelock`` on ``<compiledir>/.lock``), so that a report built
+    from reused probe results still sees the folder live.
+    """
+    facts = dict(identity)
+    if "path" not in facts:
         ancestor = _nearest_existing(Path(facts["base"]))
         facts["existing_ancestor"] = str(ancestor)
         facts["ancestor_is_dir"] = ancestor.is_dir()
         with contextlib.suppress(OSError):
             facts["free_bytes"] = shutil.disk_usage(ancestor if ancestor.is_dir() else ancestor.parent).free
         return facts
-    facts["path"] = str(path)
+    path = facts["path"]
     try:
         handle, name = tempfile.mkstemp(dir=path, prefix="pymc-doctor-")
         os.close(handle)
@@ -300,15 +390,18 @@ def _compiledir_facts() -> dict[str, Any]:
 
 def _lock_state(path: str) -> dict[str, Any]:
     """Try PyTensor's own compile lock briefly: a lock another process holds makes every compile here wait."""
-    from pytensor.compile.compilelock import lock_ctx
+    from filelock import FileLock
 
     lock_file = Path(path) / ".lock"
+    lock = FileLock(lock_file)
     try:
-        with lock_ctx(path, timeout=LOCK_WAIT_S):
-            return {"held_by_other": False, "stuck": False, "file": str(lock_file)}
+        lock.acquire(timeout=LOCK_WAIT_S)
     except Exception as exc:  # filelock.Timeout when held; OSError when the lock file cannot be made
         held = type(exc).__name__ == "Timeout"
         state: dict[str, Any] = {"held_by_other": held, "file": str(lock_file), "error": str(exc)}
+    else:
+        lock.release()
+        return {"held_by_other": False, "stuck": False, "file": str(lock_file)}
     holder = _lock_holder(lock_file) if held else None
     state["holder"] = holder
     # A holder running a compiler is busy, not stuck: a compile here just waits its turn.
@@ -347,10 +440,14 @@ def _threadpools() -> list[dict[str, Any]]:
     return [{key: info.get(key) for key in keys} for info in threadpool_info()]
 
 
-def _probe_base() -> None:
+STUCK_LOCK = "PyTensor's compile lock is held by a stuck process (see ENV305)"
+
+
+def _probe_base() -> str | None:
     import multiprocessing
 
     _emit("start_method", multiprocessing.get_start_method())
+    compiledir: dict[str, Any] = {}
     with _capture() as notes:
         _emit("imports", {module: _try_import(module) for module in ("numpy", "scipy.linalg")})
         pytensor_import = _try_import("pytensor")
@@ -358,12 +455,15 @@ def _probe_base() -> None:
         if pytensor_import["ok"]:
             _emit("pytensor", _pytensor_config())
             try:
-                _emit("compiledir", _compiledir_facts())
+                compiledir = compiledir_state(_compiledir_identity())
             except Exception as exc:
-                _emit("compiledir", {"error": _error_text(exc)})
+                compiledir = {"error": _error_text(exc)}
+            _emit("compiledir", compiledir)
         _emit("pymc_import", _try_import("pymc"))
         _emit("threadpools", _threadpools())
     _emit("notes", notes)
+    # Compiling while a stuck process holds the lock would only wait out PyTensor's compile timeout.
+    return STUCK_LOCK if compiledir.get("lock", {}).get("stuck") else None
 
 
 def _jax_devices() -> dict[str, Any]:
@@ -479,11 +579,9 @@ def _probe_smoke() -> None:
     with _capture() as notes:
         stage = "import"
         try:
-            start = time.perf_counter()
             import numpy as np
             import pymc as pm
 
-            _emit("import_seconds", time.perf_counter() - start)
             stage = "model"
             with pm.Model() as model:
                 mu = pm.Normal("mu", 0, 1)
@@ -526,10 +624,15 @@ def _probe_smoke() -> None:
 PROBES = {"base": _probe_base, "samplers": _probe_samplers, "compile": _probe_compile, "smoke": _probe_smoke}
 
 
-def probe_main(name: str) -> None:
-    """Entry point of a child process: run one probe, then mark it done."""
-    PROBES[name]()
-    _emit("done", True)
+def probe_main(*names: str) -> None:
+    """Entry point of a child process: run the probes in turn, marking where each starts and ends."""
+    for name in names:
+        _emit("probe", name)
+        stop = PROBES[name]()
+        _emit("done", True)
+        if stop:
+            _emit("stop", stop)
+            return
 
 
 # ---------------------------------------------------------------------------------------------
@@ -870,10 +973,26 @@ class EnvFacts:
     static: StaticFacts
     probes: dict[str, ProbeResult]
     quick: bool = False
+    # Why each probe that was asked for has no result.
+    not_run: dict[str, str] = field(default_factory=dict)
+    # The probes whose results were reused from an earlier run (``probecache``), with when they ran.
+    reused: dict[str, float] = field(default_factory=dict)
 
     def version(self, name: str) -> str | None:
         copies = self.static["distributions"].get(_normalize(name))
         return copies[0]["version"] if copies else None
+
+    def reused_from(self, name: str) -> str | None:
+        """When a reused probe ran (ISO 8601, UTC), or None when it ran now."""
+        if name not in self.reused:
+            return None
+        return datetime.fromtimestamp(self.reused[name], UTC).isoformat(timespec="seconds")
+
+    def _probe_summary(self, name: str) -> dict[str, Any]:
+        summary = self.probes[name].summary()
+        if name in self.reused:
+            summary["reused_from"] = self.reused_from(name)
+        return summary
 
     def summary(self) -> dict[str, Any]:
         """The facts a report shows as context: platform, install channel, hardware, PyTensor, BLAS, samplers."""
@@ -916,7 +1035,7 @@ class EnvFacts:
             },
             "jax_devices": [device.get("platform") for device in samplers.get("jax", {}).get("devices", [])],
             "env_vars": static.get("env_vars", {}),
-            "probes": {name: result.summary() for name, result in self.probes.items()},
+            "probes": {name: self._probe_summary(name) for name in self.probes},
             "unread_facts": static.errors,
         }
         smoke = self.probes.get("smoke")
@@ -926,21 +1045,50 @@ class EnvFacts:
 
 
 OPTIONAL_PROBES = ("samplers", "compile", "smoke")
+# Probes that share a child, in this order: the later ones reuse its PyTensor and PyMC imports.
+PYMC_LANE = ("base", "compile", "smoke")
 
 
-def collect(*, quick: bool = False, probes: Iterable[str] = OPTIONAL_PROBES) -> EnvFacts:
-    """Gather the facts: the base probe always, the ``probes`` asked for (``quick`` drops compile and smoke)."""
-    wanted = set(probes) - ({"compile", "smoke"} if quick else set())
+def collect(*, quick: bool = False, probes: Iterable[str] = OPTIONAL_PROBES, fresh: bool = False) -> EnvFacts:
+    """Gather the facts: the base probe always, the ``probes`` asked for (``quick`` drops compile
+    and smoke). Results of an unchanged installation are reused (``probecache``) unless ``fresh``.
+
+    Two children run side by side: one imports PyTensor and PyMC once for the base probe, the
+    compile probe and the smoke test; the other imports the sampler backends.
+    """
+    from pymc_doctor import probecache
+
+    wanted = {"base", *probes} - ({"compile", "smoke"} if quick else set())
+    key = probecache.fingerprint()
+    reused = {} if fresh else probecache.load(key, wanted)
+    results = {name: result for name, (result, _) in reused.items()}
+    not_run = {name: "skipped by --quick" for name in ("compile", "smoke") if quick and name in probes}
+    pymc_lane = [name for name in PYMC_LANE if name in wanted and name not in reused]
+    if "base" in reused:
+        # The compile folder is read live: a stuck lock there stops this run's compile and smoke test too.
+        base = results["base"] = dataclasses.replace(reused["base"][0], data=dict(reused["base"][0].data))
+        identity = {field_name: base.data["compiledir"][field_name] for field_name in ("base", "path")}
+        base.data["compiledir"] = compiledir_state(identity)
+        if base.data["compiledir"]["lock"].get("stuck"):
+            for name in ("compile", "smoke"):
+                results.pop(name, None)
+                reused.pop(name, None)
+                if name in wanted:
+                    not_run[name] = STUCK_LOCK
+            pymc_lane = []
+    lanes = [lane for lane in (pymc_lane, ["samplers"] if "samplers" in wanted - set(reused) else []) if lane]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = {
-            name: pool.submit(run_probe, name) for name in ("base", "samplers") if name == "base" or name in wanted
-        }
+        pending = [pool.submit(run_probes, lane) for lane in lanes]
         static = static_facts()
-        results = {name: future.result() for name, future in pending.items()}
-    lock = results["base"].data.get("compiledir", {}).get("lock", {})
-    # Compiling while a stuck process holds the lock would only wait out PyTensor's compile timeout.
-    if not lock.get("stuck"):
-        for name in ("compile", "smoke"):
-            if name in wanted:
-                results[name] = run_probe(name)
-    return EnvFacts(static=static, probes=results, quick=quick)
+        for future in pending:
+            ran, skipped = future.result()
+            results.update(ran)
+            not_run.update(skipped)
+    probecache.store(key, {name: result for name, result in results.items() if name not in reused})
+    return EnvFacts(
+        static=static,
+        probes={name: results[name] for name in ("base", "samplers", "compile", "smoke") if name in results},
+        quick=quick,
+        not_run=not_run,
+        reused={name: examined_at for name, (_, examined_at) in reused.items()},
+    )

@@ -5,6 +5,7 @@ The function's docstring is the rule page printed by ``pymc-doctor rules CODE``.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,15 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+
+# The module whose import registers the rules of each code prefix. A command imports only the
+# modules it runs: `pymc-doctor env` needs neither SciPy (sampling) nor PyTensor (model).
+RULE_MODULES = {
+    "ENV": "pymc_doctor.checks.environment",
+    "MOD": "pymc_doctor.checks.model",
+    "SMP": "pymc_doctor.checks.sampling",
+    "EXP": "pymc_doctor.explain",
+}
 
 
 class CannotCheck(Exception):
@@ -68,10 +78,12 @@ def rule(
     return register
 
 
-def all_rules() -> list[Rule]:
-    import pymc_doctor.checks  # noqa: F401  (registers every check)
-
-    return sorted(RULES.values(), key=lambda r: r.code)
+def all_rules(prefixes: Iterable[str] | None = None) -> list[Rule]:
+    """Every rule, or those whose codes start with one of ``prefixes`` (``"ENV"``, ``"SMP"``...)."""
+    prefixes = tuple(RULE_MODULES if prefixes is None else prefixes)
+    for prefix in prefixes:
+        importlib.import_module(RULE_MODULES[prefix])
+    return sorted((r for r in RULES.values() if r.code.startswith(prefixes)), key=lambda r: r.code)
 
 
 def _matches(rule_: Rule, selector: str) -> bool:
@@ -79,9 +91,14 @@ def _matches(rule_: Rule, selector: str) -> bool:
     return rule_.name == selector.lower() or rule_.code.startswith(selector.upper())
 
 
-def select_rules(select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Rule]:
-    """Rules chosen by codes, code prefixes (``SMP``, ``SMP1``) or short names; unknown selectors raise."""
-    rules = all_rules()
+def select_rules(
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    prefixes: Iterable[str] | None = None,
+) -> list[Rule]:
+    """Rules chosen by codes, code prefixes (``SMP``, ``SMP1``) or short names, among those of
+    ``prefixes`` (all by default); unknown selectors raise."""
+    rules = all_rules(prefixes)
     select = [s for s in (select or []) if s.strip()]
     ignore = [s for s in (ignore or []) if s.strip()]
     for selector in [*select, *ignore]:
@@ -99,11 +116,14 @@ def find_rule(selector: str) -> Rule:
     raise KeyError(selector)
 
 
-def resolve_thresholds(rules: Iterable[Rule], overrides: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Per-rule parameters with the user's overrides applied; an override no rule knows raises."""
+def resolve_thresholds(
+    rules: Iterable[Rule], overrides: dict[str, Any] | None, prefixes: Iterable[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per-rule parameters with the user's overrides applied; an override that no rule of
+    ``prefixes`` (all by default) knows raises."""
     overrides = dict(overrides or {})
     rules = list(rules)
-    known = {key for r in RULES.values() for key in r.params}
+    known = {key for r in all_rules(prefixes) for key in r.params}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ValueError(f"unknown threshold(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")

@@ -6,12 +6,14 @@ import platform
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymc_doctor import compat
 from pymc_doctor.finding import Finding, Report, SkippedCheck
 from pymc_doctor.registry import CannotCheck, Rule, resolve_thresholds, select_rules
-from pymc_doctor.trace import TraceView
+
+if TYPE_CHECKING:
+    from pymc_doctor.trace import TraceView
 
 INTERNAL_CODE = "INT001"
 
@@ -94,9 +96,10 @@ def run_checks(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     thresholds: dict[str, Any] | None = None,
+    prefixes: Iterable[str] | None = None,
 ) -> Report:
-    rules = select_rules(select, ignore)
-    params = resolve_thresholds(rules, thresholds)
+    rules = select_rules(select, ignore, prefixes)
+    params = resolve_thresholds(rules, thresholds, prefixes)
     report = Report(context=subject.context(), trace=subject.trace)
     for rule in rules:
         if not select and not all(subject.has(need) for need in rule.needs):

@@ -5,25 +5,73 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pymc_doctor.probes import MARK, describe_returncode, legacy_imports, run_command, run_probe
+from pymc_doctor.probes import MARK, describe_returncode, legacy_imports, run_command, run_probes
+
+
+def _mark(**facts) -> str:
+    return f"print({MARK + json.dumps(facts)!r}, flush=True)"
 
 
 def test_a_probe_that_hangs_is_stopped_and_keeps_what_it_reported():
-    code = f"import time; print({MARK + json.dumps({'early': 1})!r}, flush=True); time.sleep(60)"
-    result = run_probe("base", timeout=2, argv=["-c", code])
+    code = f"import time; {_mark(early=1)}; time.sleep(60)"
+    results, not_run = run_probes(["base"], timeouts={"base": 2}, argv=["-c", code])
+    result = results["base"]
     assert result.timed_out and result.seconds < 30
     assert result.data == {"early": 1}
     assert result.failure == "did not finish within 2 s"
+    assert not_run == {}
 
 
 def test_a_probe_that_crashes_is_described():
-    result = run_probe("base", timeout=60, argv=["-c", "import os; os.abort()"])
-    assert result.failure == "crashed (killed by SIGABRT)"
+    results, _ = run_probes(["base"], argv=["-c", "import os; os.abort()"])
+    assert results["base"].failure == "crashed (killed by SIGABRT)"
 
 
 def test_a_probe_that_ends_without_reporting():
-    result = run_probe("base", timeout=60, argv=["-c", "print('library noise')"])
-    assert result.failure == "ended without reporting" and result.data == {}
+    results, _ = run_probes(["base"], argv=["-c", "print('library noise')"])
+    assert results["base"].failure == "ended without reporting" and results["base"].data == {}
+
+
+def test_probes_in_one_child_each_get_their_own_facts_and_time_limit():
+    # base finishes, compile reports a fact and then hangs past its own limit: smoke never starts.
+    code = "; ".join(
+        [
+            _mark(probe="base"),
+            _mark(pymc_import={"ok": True}),
+            _mark(done=True),
+            _mark(probe="compile"),
+            _mark(cxx="g++"),
+            "import time",
+            "time.sleep(60)",
+        ]
+    )
+    results, not_run = run_probes(["base", "compile", "smoke"], timeouts={"compile": 2}, argv=["-c", code])
+    assert set(results) == {"base", "compile"}
+    assert results["base"].failure is None and results["base"].data == {"pymc_import": {"ok": True}, "done": True}
+    assert results["compile"].data == {"cxx": "g++"} and results["compile"].failure == "did not finish within 2 s"
+    assert not_run == {"smoke": "the probe process did not finish within 2 s during the compile probe"}
+
+
+def test_a_crash_in_one_probe_is_charged_to_it_and_skips_the_rest():
+    code = "; ".join([_mark(probe="base"), _mark(done=True), _mark(probe="compile"), "import os", "os.abort()"])
+    results, not_run = run_probes(["base", "compile", "smoke"], argv=["-c", code])
+    assert results["base"].failure is None
+    assert results["compile"].failure == "crashed (killed by SIGABRT)"
+    assert not_run == {"smoke": "the probe process crashed (killed by SIGABRT) during the compile probe"}
+
+
+def test_a_probe_can_stop_the_ones_after_it():
+    code = "; ".join([_mark(probe="base"), _mark(done=True), _mark(stop="the lock is stuck")])
+    results, not_run = run_probes(["base", "compile", "smoke"], argv=["-c", code])
+    assert results["base"].failure is None and "stop" not in results["base"].data
+    assert not_run == {"compile": "the lock is stuck", "smoke": "the lock is stuck"}
+
+
+def test_a_probe_process_that_cannot_start(monkeypatch):
+    monkeypatch.setattr("sys.executable", "/nonexistent/python")
+    results, not_run = run_probes(["base", "smoke"])
+    assert "FileNotFoundError" in results["base"].failure
+    assert not_run["smoke"].startswith("the probe process could not start")
 
 
 def test_a_command_that_cannot_start():

@@ -1,5 +1,1 @@
-"""Checks, one module per area; importing this package registers every rule."""
-
-from pymc_doctor.checks import environment, model, sampling
-
-__all__ = ["environment", "model", "sampling"]
+"""Checks, one module per area; ``registry.all_rules`` imports the modules whose rules it is asked for."""

@@ -12,6 +12,7 @@ import difflib
 import re
 import shlex
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
@@ -79,10 +80,19 @@ def _probe(subject: Subject, name: str) -> dict[str, Any]:
     facts = _facts(subject)
     result = facts.probes.get(name)
     if result is None:
-        if facts.quick:
-            raise CannotCheck("skipped by --quick")
-        raise CannotCheck("PyTensor's compile lock is held by a stuck process (see ENV305)")
+        raise CannotCheck(facts.not_run.get(name, f"the {name} probe did not run"))
     return result.data
+
+
+def _reused_note(facts: EnvFacts, name: str) -> str:
+    """A sentence saying that a probe's result comes from an earlier run, or nothing when it ran now."""
+    if name not in facts.reused:
+        return ""
+    when = datetime.fromtimestamp(facts.reused[name]).strftime("%Y-%m-%d %H:%M")
+    return (
+        f" (Run at {when} and reused: nothing in this installation has changed since; "
+        "`pymc-doctor env --fresh` runs it again.)"
+    )
 
 
 def _pytensor(subject: Subject) -> dict[str, Any]:
@@ -1882,6 +1892,7 @@ def smoke_test(subject: Subject, slow_seconds: float) -> Iterator[Finding]:
             docs="ENV801",
         )
         return
+    import_seconds = facts.probes["base"].data.get("pymc_import", {}).get("seconds", 0.0)
     total = sample["seconds"]
     sampling = sample.get("sampling_seconds")
     compiling = total - sampling if sampling is not None else None
@@ -1899,23 +1910,25 @@ def smoke_test(subject: Subject, slow_seconds: float) -> Iterator[Finding]:
         title=f"Smoke test {'passed, slowly' if slow else 'passed'}: {sampler} sampled a tiny model in {total:.1f} s",
         message=(
             f"pm.sample drew {sample['chains']} chains x {sample['draws']} draws with {sampler} ({timing}; "
-            f"`import pymc` took {data.get('import_seconds', 0):.1f} s)."
+            f"`import pymc` took {import_seconds:.1f} s)."
             + (
                 f" Above {slow_seconds:.0f} s for a two-parameter model: see the compiler and BLAS findings."
                 if slow
                 else ""
             )
+            + _reused_note(facts, "smoke")
         ),
         evidence={
             "sampler": sample["sampler"],
             "sampler_version": sample.get("sampler_version"),
-            "import_seconds": round(data.get("import_seconds", 0), 2),
+            "import_seconds": round(import_seconds, 2),
             "compile_seconds": round(compiling, 2) if compiling is not None else None,
             "sampling_seconds": round(sampling, 2) if sampling is not None else None,
             "total_seconds": round(total, 2),
             "chains": sample["chains"],
             "draws": sample["draws"],
             "divergences": sample.get("divergences"),
+            "reused_from": facts.reused_from("smoke"),
         },
         fix="Look at the compiler, BLAS and thread findings above." if slow else "",
         docs="ENV801",

@@ -171,4 +171,14 @@ def environment_lines(environment: dict[str, Any] | None) -> list[tuple[str, str
         rows.append(("JAX devices", ", ".join(map(str, environment["jax_devices"]))))
     if environment.get("start_method"):
         rows.append(("start method", str(environment["start_method"])))
+    probes = environment.get("probes") or {}
+    reused = {name: probe["reused_from"] for name, probe in probes.items() if "reused_from" in probe}
+    if reused:
+        rows.append(
+            (
+                "probes reused",
+                "; ".join(f"{name} from {when}" for name, when in reused.items())
+                + " (the installation has not changed since; `pymc-doctor env --fresh` runs them again)",
+            )
+        )
     return rows

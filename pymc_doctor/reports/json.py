@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
-
-import numpy as np
 
 from pymc_doctor.finding import Report
 
 
 def _plain(value: Any) -> Any:
+    # Only reached for what json cannot write itself; an environment report never holds arrays.
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -22,7 +24,7 @@ def _plain(value: Any) -> Any:
 
 def _finite(value: Any) -> Any:
     """JSON has no NaN or infinity: write them as null."""
-    if isinstance(value, float) and not np.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {key: _finite(item) for key, item in value.items()}

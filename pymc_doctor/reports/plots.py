@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import TYPE_CHECKING
 
 from pymc_doctor import compat
 from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.quiet import quiet
-from pymc_doctor.trace import TraceView
+
+if TYPE_CHECKING:
+    from pymc_doctor.trace import TraceView
 
 DPI = 72
 

@@ -84,8 +84,10 @@ def _environment(setup: Setup) -> dict[str, str]:
     return {name: value for name, value in environ.items() if value is not None}
 
 
-def run_doctor(setup: Setup, cwd: Path) -> Run:
-    environ = _environment(setup)
+def run_doctor(setup: Setup, cwd: Path, cache: Path | None = None) -> Run:
+    """Run `pymc-doctor env` in ``setup``; probe results are reused only from ``cache`` (by default
+    a cache of this run's own, so that every scenario examines its installation for real)."""
+    environ = {**_environment(setup), "PYMC_DOCTOR_CACHE_DIR": str(cache or cwd / "probe-cache")}
     companion = None
     if setup.companion:
         argv, extra, ready = setup.companion
@@ -400,6 +402,7 @@ def test_full_run_smoke_test_times_compiling_and_sampling(runs):
     assert evidence["sampler"] == ("pymc" if PYMC_MAJOR < 6 else "nutpie")
     assert evidence["draws"] == 200 and evidence["chains"] >= 2
     assert evidence["compile_seconds"] > 0 and evidence["sampling_seconds"] > 0
+    assert evidence["import_seconds"] > 0 and evidence["reused_from"] is None
     assert "ENV302" in run.report["checks_run"]  # the compile probe built and ran its C op
 
 
@@ -544,6 +547,57 @@ def test_held_compile_lock_is_reported_and_nothing_waits_for_it(runs):
     for code in ("ENV302", "ENV801"):
         assert "compile lock is held" in run.skipped(code)
     assert run.seconds < 120  # PyTensor itself would wait compile__timeout = 120 s per compilation
+
+
+def _reused(run: Run) -> set[str]:
+    return {name for name, probe in run.report["context"]["environment"]["probes"].items() if "reused_from" in probe}
+
+
+def test_an_unchanged_installation_reuses_the_probes_until_something_changes(tmp_path):
+    cache = tmp_path / "probe-cache"
+    first = run_doctor(Setup(), tmp_path, cache)
+    assert _reused(first) == set() and first.report["context"]["environment"]["probes"]["samplers"]["failure"] is None
+    again = run_doctor(Setup(), tmp_path, cache)
+    assert _reused(again) == {"base", "samplers"}
+    assert again.codes == first.codes and again.report["checks_run"] == first.report["checks_run"]
+    assert again.report["context"]["environment"]["blas"] == first.report["context"]["environment"]["blas"]
+    # A setting the probes depend on, a new entry in a folder on the path, or --fresh: examined again.
+    assert _reused(run_doctor(Setup(env={"OMP_NUM_THREADS": "2"}), tmp_path, cache)) == set()
+    site = tmp_path / "site"
+    site.mkdir()
+    assert _reused(run_doctor(Setup(pythonpath=(site,)), tmp_path, cache)) == set()
+    assert _reused(run_doctor(Setup(pythonpath=(site,)), tmp_path, cache)) == {"base", "samplers"}
+    (site / "new_module.py").write_text("")
+    assert _reused(run_doctor(Setup(pythonpath=(site,)), tmp_path, cache)) == set()
+    assert _reused(run_doctor(Setup(args=("--quick", "--fresh")), tmp_path, cache)) == set()
+
+
+def test_what_looked_wrong_is_examined_again(tmp_path):
+    cache = tmp_path / "probe-cache"
+    setup = Setup(args=("--select", "ENV3"), env={"PYTENSOR_FLAGS": f"cxx={shutil.which('false')}"})
+    assert "ENV302" in run_doctor(setup, tmp_path, cache).codes
+    again = run_doctor(setup, tmp_path, cache)
+    assert "ENV302" in again.codes
+    assert _reused(again) == {"base"}  # the failed compile and the smoke test ran again
+
+
+def test_a_stuck_lock_stops_the_reused_compile_and_smoke_test(tmp_path):
+    cache = tmp_path / "probe-cache"
+    flags = {"PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compiledir'}"}
+    healthy = run_doctor(Setup(args=NO_SAMPLERS, env=flags), tmp_path, cache)
+    assert {"ENV302", "ENV801"} <= set(healthy.report["checks_run"])
+    holder = "from pytensor import config\nfrom pytensor.compile.compilelock import lock_ctx\n"
+    holder += "import time\nwith lock_ctx(config.compiledir, timeout=30):\n    print('held', flush=True)\n"
+    holder += "    time.sleep(600)\n"
+    locked = run_doctor(
+        Setup(args=NO_SAMPLERS, env=flags, companion=([PYTHON, "-c", holder], flags, "held")), tmp_path, cache
+    )
+    assert _reused(locked) == {"base"}
+    assert locked.finding("ENV305")["evidence"]["stuck"] is True  # read live, not from the cache
+    for code in ("ENV302", "ENV801"):
+        assert "compile lock is held" in locked.skipped(code)
+    # The lock released: the reused results are whole again.
+    assert _reused(run_doctor(Setup(args=NO_SAMPLERS, env=flags), tmp_path, cache)) == {"base", "compile", "smoke"}
 
 
 # ---------------------------------------------------------------------------------------------

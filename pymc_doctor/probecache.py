@@ -1,0 +1,205 @@
+"""Reusing the environment probes' results while the installation stays as it was.
+
+Importing PyMC, compiling and sampling cost seconds (nutpie's Numba compile alone takes about
+5 s), and give the same answer until something in the installation changes. ``fingerprint``
+hashes what the probes' results depend on: the interpreter, the folders on ``sys.path`` (pip,
+uv and conda add or remove entries in them on every install, which changes their modification
+times), conda's metadata, the variables and files that configure PyTensor, JAX and the BLAS,
+the compilers, the system's library cache, the GPU driver and the cores, and this module's and
+the probes' code. A result is reused only under the same fingerprint, for at most
+``MAX_AGE_S``, and only when the probe finished and found nothing wrong: whatever looked wrong
+is examined again on the next run. ``pymc-doctor env --fresh`` ignores the cache.
+
+The cache is one JSON file in the user's cache folder (``PYMC_DOCTOR_CACHE_DIR`` overrides it);
+a cache that cannot be read or written is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pymc_doctor.probes import ENV_VARS, ProbeResult, shadowing
+
+CACHE_VERSION = 1
+CACHE_FILE = "env-probes.json"
+MAX_AGE_S = 24 * 3600.0
+MAX_ENTRIES = 8  # fingerprints kept: a few virtual environments, each with a few settings
+
+# Variables beside ENV_VARS that change what a probe finds: where commands, libraries and headers
+# are looked up, which compiler and flags a build uses, which environment is active.
+LOOKUP_VARIABLES = (
+    "PATH",
+    "LD_LIBRARY_PATH",
+    "DYLD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "CPATH",
+    "LIBRARY_PATH",
+    "CC",
+    "CXX",
+    "CFLAGS",
+    "CXXFLAGS",
+    "LDFLAGS",
+    "CONDA_PREFIX",
+    "PYTHONHOME",
+    "HOME",
+)
+COMPILERS = ("g++", "clang++", "c++", "cl")
+PYTENSOR_RC_FILES = (".pytensorrc", ".pytensorrc.txt")
+# The dynamic linker's cache (rebuilt by ldconfig when a system package installs a library) and
+# the text that names the NVIDIA driver's version.
+SYSTEM_FILES = ("/etc/ld.so.cache", "/proc/driver/nvidia/version")
+
+
+def cache_path() -> Path:
+    override = os.environ.get("PYMC_DOCTOR_CACHE_DIR")
+    if override:
+        return Path(override) / CACHE_FILE
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
+    return base / "pymc-doctor" / CACHE_FILE
+
+
+def _stamp(path: str | Path | None) -> list[Any]:
+    """A file's or folder's path, modification time and size; the path alone when it does not exist."""
+    if not path:
+        return [None]
+    try:
+        status = os.stat(path)
+    except OSError:
+        return [str(path)]
+    return [str(path), status.st_mtime_ns, status.st_size]
+
+
+def _content(path: str) -> str | None:
+    try:
+        return Path(path).read_text(errors="replace")[:1000]
+    except OSError:
+        return None
+
+
+def _pytensor_rc_files() -> list[str]:
+    home = Path.home()
+    named = [entry for entry in os.environ.get("PYTENSORRC", "").split(os.pathsep) if entry]
+    return [*(str(home / name) for name in PYTENSOR_RC_FILES), *named]
+
+
+def _code_hash() -> str:
+    """The probes' code: a new release, or an edit, examines again."""
+    digest = hashlib.sha256()
+    for module in ("probes.py", "probecache.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint() -> str:
+    """A hash of everything the probes' results depend on (see the module's docstring)."""
+    compilers = [shutil.which(name) for name in COMPILERS]
+    parts = {
+        "version": CACHE_VERSION,
+        "code": _code_hash(),
+        "python": [sys.executable, sys.version, sys.prefix],
+        # sys.path[0] is the script's folder or the working directory, which differ between
+        # `pymc-doctor` and `python -m pymc_doctor`; what the working directory can shadow is below.
+        "path": [_stamp(entry) for entry in sys.path[1:] if entry],
+        "conda": _stamp(Path(sys.prefix, "conda-meta")),
+        "variables": {name: os.environ.get(name) for name in (*ENV_VARS, *LOOKUP_VARIABLES)},
+        "pytensorrc": [_stamp(path) for path in _pytensor_rc_files()],
+        # A compiler swapped behind the same name (update-alternatives) changes its target's stamp.
+        "compilers": [_stamp(os.path.realpath(path) if path else None) for path in compilers],
+        "system": [_stamp(SYSTEM_FILES[0]), _content(SYSTEM_FILES[1])],
+        "cores": os.cpu_count(),
+        "shadowing": shadowing(Path.cwd()),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def healthy(result: ProbeResult) -> bool:
+    """Whether a probe finished and everything it tried worked: only such results are reused."""
+    data = result.data
+    if result.failure:
+        return False
+    if result.name == "base":
+        # The compile folder's state is read anew on every run (``probes.compiledir_state``).
+        return (
+            data.get("pytensor_import", {}).get("ok") is True
+            and data.get("pymc_import", {}).get("ok") is True
+            and "path" in data.get("compiledir", {})
+        )
+    if result.name == "samplers":
+        return all(outcome.get("ok") for outcome in data.get("imports", {}).values())
+    if result.name == "compile":
+        steps = [data.get("c_op"), data.get("blas_op")]
+        return data.get("cxx") is not None and all(step is None or step.get("ok") for step in steps)
+    if result.name == "smoke":
+        return "sample" in data and "error" not in data
+    return False
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(stored, dict) or stored.get("version") != CACHE_VERSION:
+        return {}
+    entries = stored.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def load(key: str, names: set[str]) -> dict[str, tuple[ProbeResult, float]]:
+    """The reusable results among ``names`` stored under ``key``, each with when it was examined."""
+    entry = _read(cache_path()).get(key, {})
+    now = time.time()
+    reused = {}
+    for name in names:
+        stored = entry.get("probes", {}).get(name)
+        if not isinstance(stored, dict):
+            continue
+        with contextlib.suppress(TypeError, KeyError, ValueError):
+            examined_at = float(stored["examined_at"])
+            result = ProbeResult(**stored["result"])
+            if 0 <= now - examined_at <= MAX_AGE_S and result.name == name and healthy(result):
+                reused[name] = (result, examined_at)
+    return reused
+
+
+def store(key: str, results: dict[str, ProbeResult]) -> None:
+    """Keep the healthy ``results`` under ``key`` beside what is already kept; never raises."""
+    keep = {name: result for name, result in results.items() if healthy(result)}
+    if not keep:
+        return
+    path = cache_path()
+    entries = _read(path)
+    entry = entries.pop(key, {"probes": {}})
+    now = time.time()
+    for name, result in keep.items():
+        entry["probes"][name] = {"examined_at": now, "result": result.to_dict()}
+    entry["used"] = now
+    entries[key] = entry
+    newest = sorted(entries, key=lambda k: entries[k].get("used", 0), reverse=True)[:MAX_ENTRIES]
+    payload = json.dumps({"version": CACHE_VERSION, "entries": {k: entries[k] for k in newest}}, default=str)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside and renamed over, so that a concurrent run never reads half a file.
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".env-probes-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(payload)
+            os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)

@@ -1,0 +1,120 @@
+"""Reusing probe results: what the fingerprint sees, which results are kept, and a cache that is
+old, damaged or cannot be written. The real command reusing them is tested in
+``tests/checks/test_environment.py``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import pytest
+
+from pymc_doctor import probecache
+from pymc_doctor.probes import ProbeResult
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYMC_DOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def healthy_results() -> dict[str, ProbeResult]:
+    ok = {"ok": True, "seconds": 0.1, "error": None, "stderr": ""}
+    return {
+        "base": ProbeResult(
+            "base",
+            data={"pytensor_import": ok, "pymc_import": ok, "compiledir": {"base": "/c", "path": "/c/x"}, "done": True},
+        ),
+        "samplers": ProbeResult("samplers", data={"imports": {"numba": ok}, "done": True}),
+        "compile": ProbeResult("compile", data={"cxx": "g++", "c_op": {"ok": True}, "done": True}),
+        "smoke": ProbeResult("smoke", data={"sample": {"seconds": 1.0}, "done": True}),
+    }
+
+
+def test_the_fingerprint_changes_with_what_the_probes_depend_on(tmp_path, monkeypatch):
+    base = probecache.fingerprint()
+    assert probecache.fingerprint() == base
+    monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float32")
+    flagged = probecache.fingerprint()
+    assert flagged != base
+    monkeypatch.delenv("PYTENSOR_FLAGS")
+    assert probecache.fingerprint() == base
+    # A folder on sys.path that gains an entry, as site-packages does on every install.
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
+    with_folder = probecache.fingerprint()
+    (tmp_path / "installed_package.py").write_text("")
+    os.utime(tmp_path, ns=(0, 10**18))  # a modification time no clock tick can leave unchanged
+    assert probecache.fingerprint() != with_folder
+
+
+def test_a_pytensorrc_file_changes_the_fingerprint(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    before = probecache.fingerprint()
+    (tmp_path / ".pytensorrc").write_text("[global]\nfloatX = float32\n")
+    assert probecache.fingerprint() != before
+
+
+def test_only_probes_that_found_nothing_wrong_are_kept():
+    results = healthy_results()
+    assert all(probecache.healthy(result) for result in results.values())
+    failing = {"ok": False, "seconds": 0.1, "error": "ImportError: x", "stderr": ""}
+    unhealthy = [
+        ProbeResult("base", data={**results["base"].data, "pymc_import": failing}),
+        ProbeResult("base", data={**results["base"].data, "compiledir": {"base": "/c", "error": "not a folder"}}),
+        ProbeResult("samplers", data={"imports": {"jax": failing}, "done": True}),
+        ProbeResult("compile", data={"cxx": "g++", "c_op": {"ok": False, "error": "x"}, "done": True}),
+        ProbeResult("compile", data={"cxx": "g++", "c_op": {"ok": True}, "blas_op": {"ok": False}, "done": True}),
+        ProbeResult("smoke", data={"error": {"stage": "sample"}, "done": True}),
+        ProbeResult("smoke", data={"sample": {"seconds": 1.0}}, timed_out=True, timeout=300),
+    ]
+    assert not any(probecache.healthy(result) for result in unhealthy)
+
+
+def test_stored_results_come_back_under_their_key_only(cache_dir):
+    results = healthy_results()
+    results["compile"].data["c_op"] = {"ok": False, "error": "the compiler failed"}
+    probecache.store("key", results)
+    loaded = probecache.load("key", {"base", "samplers", "compile", "smoke"})
+    assert set(loaded) == {"base", "samplers", "smoke"}  # the failed compile is examined again
+    result, examined_at = loaded["base"]
+    assert result == results["base"] and abs(examined_at - time.time()) < 60
+    assert probecache.load("another key", {"base"}) == {}
+    assert set(probecache.load("key", {"base"})) == {"base"}
+
+
+def test_old_results_are_not_reused(cache_dir, monkeypatch):
+    probecache.store("key", healthy_results())
+    later = time.time() + probecache.MAX_AGE_S + 60
+    monkeypatch.setattr(probecache.time, "time", lambda: later)
+    assert probecache.load("key", {"base", "smoke"}) == {}
+
+
+def test_a_damaged_or_foreign_cache_is_ignored(cache_dir):
+    cache_dir.mkdir()
+    path = cache_dir / probecache.CACHE_FILE
+    for content in ("{not json", json.dumps([1, 2]), json.dumps({"version": 999, "entries": {}})):
+        path.write_text(content)
+        assert probecache.load("key", {"base"}) == {}
+    entry = {"probes": {"base": {"examined_at": "yesterday", "result": {"name": "base", "nonsense": 1}}}}
+    path.write_text(json.dumps({"version": probecache.CACHE_VERSION, "entries": {"key": entry}}))
+    assert probecache.load("key", {"base"}) == {}
+    probecache.store("key", healthy_results())  # a damaged file is replaced
+    assert set(probecache.load("key", {"base"})) == {"base"}
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PYMC_DOCTOR_CACHE_DIR", str(blocker / "cache"))
+    probecache.store("key", healthy_results())
+    assert probecache.load("key", {"base"}) == {}
+
+
+def test_the_cache_keeps_the_most_recently_used_installations(cache_dir):
+    for index in range(probecache.MAX_ENTRIES + 3):
+        probecache.store(f"key {index}", healthy_results())
+    stored = json.loads((cache_dir / probecache.CACHE_FILE).read_text())["entries"]
+    assert len(stored) == probecache.MAX_ENTRIES and "key 0" not in stored and f"key {index}" in stored
