@@ -3,8 +3,10 @@
 Synthetic traces of 4 chains x 1,000 AR(1) draws with 1,000, 10,000 and 100,000 scalar
 parameters plus NUTS statistics (``benchmarks/synthetic.py``). Each size runs in its own
 subprocess, which builds the trace once and times every tool on it in that process: medians over
-repeated runs, wall and CPU time, and the peak memory above the built trace (resident set
-sampled every 5 ms, and for the doctor also tracemalloc's peak over one extra run).
+repeated runs, wall and CPU time, and the peak memory above the built trace: the doctor's resident
+set sampled every 5 ms, and for every tool tracemalloc's peak over one extra, untimed run. Then the
+HTML report of the doctor's findings on that trace: time to render it (plots of what is flagged
+included; matplotlib is imported beforehand) and its size.
 
     python benchmarks/bench_diagnostics.py                      # 1k and 10k, ArviZ included
     python benchmarks/bench_diagnostics.py --sizes 100000 --no-arviz
@@ -97,27 +99,39 @@ def run_case(params: int, repeats: int, arviz_repeats: int, divergences: int, to
 
     import pymc_doctor
     from pymc_doctor import compat
+    from pymc_doctor.reports import render_html
 
     idata = trace(params, divergences=divergences)
-    pymc_doctor.check(trace(20, divergences=divergences))  # imports and caches, outside the timings
+    # Imports and caches outside the timings: the checks, and the plotting of the HTML report.
+    render_html([pymc_doctor.check(trace(20, divergences=divergences))])
     posterior_bytes = int(sum(v.nbytes for v in compat.trace_groups(idata)["posterior"].data_vars.values()))
     timing, report = timed(lambda: pymc_doctor.check(idata), repeats)
+    html_timing, html = timed(lambda: render_html([report]), repeats)
     result = {
         "params": params,
         "trace_bytes": posterior_bytes,
         "findings": sorted({finding.code for finding in report.findings}),
         "doctor": timing,
+        "html": {**html_timing, "bytes": len(html.encode()), "plots": html.count('src="data:image/png')},
     }
     if traced:
-        tracemalloc.start()
-        pymc_doctor.check(idata)
-        result["doctor"]["peak_traced"] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        result["doctor"]["peak_traced"] = peak_traced(lambda: pymc_doctor.check(idata))
     if arviz_repeats:
         for tool, function in arviz_tools().items():
             if tool in tools:
                 result[tool], _ = timed(lambda function=function: function(idata), arviz_repeats)
+                if traced:
+                    result[tool]["peak_traced"] = peak_traced(lambda function=function: function(idata))
     return result
+
+
+def peak_traced(function) -> int:
+    """Peak of the memory allocated through Python (NumPy included) during one untimed run."""
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
 
 
 def machine() -> dict:
@@ -130,7 +144,7 @@ def machine() -> dict:
         cpu = platform.processor()
     import psutil
 
-    versions = {name: metadata.version(name) for name in ("numpy", "scipy", "xarray", "arviz")}
+    versions = {name: metadata.version(name) for name in ("pymc", "pytensor", "numpy", "scipy", "xarray", "arviz")}
     if int(versions["arviz"].split(".")[0]) >= 1:
         versions["arviz-stats"] = metadata.version("arviz-stats")
     return {
@@ -146,8 +160,8 @@ def table(results: list[dict]) -> str:
     header = ["parameters", "trace MB", "doctor s (CPU s)", "doctor µs/param"]
     for tool in tools:
         header += [f"{tool} s", "ratio"]
-    header += ["doctor peak MB (x trace)", "doctor traced MB (x trace)"]
-    header += [f"{tool} peak MB" for tool in tools]
+    header += ["doctor peak RSS MB (x trace)", "doctor traced MB (x trace)"]
+    header += [f"{tool} traced MB" for tool in tools]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in results:
         doctor, trace_mb = r["doctor"], r["trace_bytes"] / 2**20
@@ -162,8 +176,22 @@ def table(results: list[dict]) -> str:
         row.append(f"{doctor['peak_rss'] / 2**20:,.0f} ({doctor['peak_rss'] / r['trace_bytes']:.2f})")
         traced = doctor.get("peak_traced")
         row.append(f"{traced / 2**20:,.0f} ({traced / r['trace_bytes']:.2f})" if traced else "—")
-        row += [f"{r[tool]['peak_rss'] / 2**20:,.0f}" if tool in r else "—" for tool in tools]
+        for tool in tools:
+            peak = r.get(tool, {}).get("peak_traced")
+            row.append(f"{peak / 2**20:,.0f}" if peak else "—")
         lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def report_table(results: list[dict]) -> str:
+    """The HTML report of each trace's findings: time to render (plots included) and size."""
+    lines = ["| parameters | findings | HTML report s (CPU s) | HTML MB | plots |", "|---|---|---|---|---|"]
+    for r in results:
+        html = r["html"]
+        lines.append(
+            f"| {r['params']:,} | {', '.join(r['findings'])} | {html['wall']:.2f} ({html['cpu']:.2f}) "
+            f"| {html['bytes'] / 2**20:.2f} | {html['plots']} |"
+        )
     return "\n".join(lines)
 
 
@@ -205,6 +233,8 @@ def main() -> None:
     info = machine()
     print(", ".join(f"{key} {value}" for key, value in info.items()))
     print(table(results))
+    print()
+    print(report_table(results))
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1))
 

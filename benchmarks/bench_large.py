@@ -2,8 +2,9 @@
 ``pymc_doctor.check`` on the same trace opened with dask, each in a subprocess whose address
 space is capped (``resource.setrlimit(RLIMIT_AS)``) below the size of the posterior.
 
-    python benchmarks/bench_large.py                    # 125,000 parameters: a 4.0 GB posterior, 2.5 GB cap
+    python benchmarks/bench_large.py                    # 125,000 parameters: a 3.7 GiB posterior, 1.5 GiB cap
     python benchmarks/bench_large.py --params 20000 --limit-gb 1.2
+    python benchmarks/bench_large.py --smoke --path /tmp/small.zarr   # a small trace: checks that it runs
 
 The trace (4 chains x 1,000 AR(1) draws, zarr chunks of 1,000 parameters, plus NUTS statistics) is
 written once, chunk by chunk with dask, and kept for later runs unless ``--fresh``. Each run
@@ -24,6 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CHUNK = 1000
+SMOKE_PARAMS = 2000
 
 # Runs inside the capped subprocess: argv = [limit_bytes, mode, path, output].
 CAPPED = """
@@ -132,10 +134,14 @@ def check_against_references(path: Path, scratch: Path, count: int = 100) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=int, default=125_000, help="parameters (a multiple of 1,000)")
-    parser.add_argument("--limit-gb", type=float, default=2.5, help="address-space cap of the checking process")
+    parser.add_argument("--limit-gb", type=float, default=1.5, help="address-space cap of the checking process")
     parser.add_argument("--path", type=Path, default=Path("/tmp/pymc-doctor-big.zarr"))
     parser.add_argument("--fresh", action="store_true", help="write the trace again")
+    parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_PARAMS:,} parameters, written afresh")
+    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    if args.smoke:
+        args.params, args.fresh = SMOKE_PARAMS, True
     if args.fresh and args.path.exists():
         shutil.rmtree(args.path)
     if not args.path.exists():
@@ -148,19 +154,37 @@ def main() -> None:
     scratch = args.path.with_suffix(".results")
     scratch.mkdir(exist_ok=True)
     runs = {mode: capped_run(mode, args.path, limit, scratch) for mode in ("cli", "dask")}
-    print(f"posterior {posterior_bytes / 2**30:.2f} GiB in memory ({on_disk / 2**30:.2f} GiB on disk, zarr)")
-    print(f"address-space cap {limit / 2**30:.2f} GiB ({limit / posterior_bytes:.2f} x the posterior)")
+    failed = {mode: result for mode, result in runs.items() if "failed" in result}
+    comparison = {} if "dask" in failed else check_against_references(args.path, scratch)
+    sys.path.insert(0, str(HERE))
+    from bench_diagnostics import machine
+
+    print(", ".join(f"{key} {value}" for key, value in machine().items()))
+    print(
+        f"Posterior of {args.params + 1:,} parameters: {posterior_bytes / 2**30:.2f} GiB in memory "
+        f"({on_disk / 2**30:.2f} GiB on disk, zarr); address space capped at {limit / 2**30:.2f} GiB "
+        f"({limit / posterior_bytes:.2f} x the posterior).\n"
+    )
+    print("| run | wall s | peak RSS GiB | findings |\n|---|---|---|---|")
     for mode, result in runs.items():
-        title = "pymc-doctor check big.zarr" if mode == "cli" else "pymc_doctor.check(dask-backed DataTree)"
-        if "failed" in result:
-            print(f"{title}: FAILED (exit {result['failed']})\n{result['stderr']}")
+        title = "`pymc-doctor check big.zarr`" if mode == "cli" else "`pymc_doctor.check` on the dask-backed DataTree"
+        if mode in failed:
+            print(f"| {title} | FAILED (exit {result['failed']}) | | |")
             continue
         print(
-            f"{title}: {result['seconds']:.0f} s, peak RSS {result['peak_rss'] / 2**30:.2f} GiB, "
-            f"findings {', '.join(result['findings']) or 'none'}"
+            f"| {title} | {result['seconds']:.0f} | {result['peak_rss'] / 2**30:.2f} "
+            f"| {', '.join(result['findings']) or 'none'} |"
         )
-    if "failed" not in runs["dask"]:
-        print(json.dumps(check_against_references(args.path, scratch)))
+    if comparison:
+        print(
+            f"\nThe dask run's table on the first {comparison['parameters_compared']} parameters: largest relative "
+            f"difference {comparison['max_rel_diff_vs_engine_in_memory']:.1e} from the engine on the same draws "
+            f"in memory, {comparison['max_rel_diff_vs_arviz']:.1e} from ArviZ."
+        )
+    if args.json:
+        args.json.write_text(json.dumps({"runs": runs, "comparison": comparison}, indent=1))
+    for mode, result in failed.items():
+        sys.exit(f"the {mode} run failed:\n{result['stderr']}")
 
 
 if __name__ == "__main__":
