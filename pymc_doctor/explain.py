@@ -12,8 +12,8 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pymc_doctor.finding import Finding, Report, SkippedCheck
-from pymc_doctor.registry import all_rules, rule
+from pymc_doctor.finding import Finding, Report, Severity, SkippedCheck
+from pymc_doctor.registry import RULES, all_rules, rule
 
 FALLBACK = "EXP100"
 LIBRARY_PATHS = ("site-packages", "dist-packages", "<frozen", "/pymc/", "/pytensor/", "/arviz", "/xarray/")
@@ -79,7 +79,9 @@ class ErrorText:
         return f" (at {self.where}: `{self.line}`)" if self.where and self.line else ""
 
 
-def _finding(code: str, severity: str, category: str, title: str, message: str, **fields) -> Finding:
+def _finding(code: str, severity: Severity, title: str, message: str, **fields) -> Finding:
+    # EXP rules explain model and installation errors alike: a finding takes the category its rule declares.
+    category = RULES[code].category
     return Finding(code=code, severity=severity, category=category, title=title, message=message, docs=code, **fields)
 
 
@@ -130,7 +132,6 @@ def shape_error(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP101",
         "error",
-        "model",
         "Shape mismatch",
         (
             f"Two arrays of shapes {shown} met in one operation{error.at()}. A typical cause is a group-level "
@@ -174,7 +175,6 @@ def start_failed(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP102",
         "error",
-        "model",
         f"Starting point failed: {', '.join(f'`{t}`' for t in terms) or 'non-finite log-probability'}",
         (
             f"At the starting point the log-probability of {named} is not finite. For an observed variable, "
@@ -212,7 +212,6 @@ def bad_energy(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP103",
         "error",
-        "model",
         "Bad initial energy",
         (
             "A chain started where the log-probability is not finite"
@@ -250,7 +249,6 @@ def blas_warning(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP104",
         "warning",
-        "env",
         "PyTensor has no optimized BLAS",
         "PyTensor could not link to a BLAS library, so matrix operations use slow fallbacks.",
         fix="Install PyMC from conda-forge, which links PyTensor to OpenBLAS or MKL.",
@@ -281,7 +279,6 @@ def compiler_warning(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP105",
         "warning",
-        "env",
         "No working C compiler for PyTensor",
         f"PyTensor reports `{match.group(0)}`: it falls back to slow Python implementations.",
         fix="Install conda-forge's compilers, or use a sampler that needs no C compiler.",
@@ -315,7 +312,6 @@ def legacy_import(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP106",
         "error",
-        "env",
         "PyMC3 / Theano code",
         f"The error comes from the PyMC3-era stack (`{match.group(0).strip()}`), which no longer installs or runs "
         "with current Python and NumPy.",
@@ -358,7 +354,6 @@ def coords_conflict(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP107",
         "error",
-        "model",
         f"Dims `{dim}` disagree with the data",
         message,
         evidence={"dim": dim},
@@ -394,7 +389,6 @@ def pandas_sequence(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP108",
         "error",
-        "model",
         "A pandas object in model arithmetic",
         (
             f"A pandas Series{f' (`{column}`)' if column else ''} met a PyMC variable in an arithmetic "
@@ -430,7 +424,6 @@ def object_dtype(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP109",
         "error",
-        "model",
         "Data of object dtype",
         (
             f"An array of Python objects{f' (`{column}`)' if column else ''} reached the model{error.at()}: "
@@ -469,7 +462,6 @@ def nan_in_data(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP110",
         "error",
-        "model",
         "NaN in a data container",
         f"`pm.Data` received missing values{error.at()}. Only `observed` arrays can hold NaN (PyMC imputes them).",
         evidence={"column": column},
@@ -500,7 +492,6 @@ def compile_cache(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP111",
         "error",
-        "env",
         "PyTensor's compile cache is locked or unwritable",
         f"PyTensor reports `{match.group(0)}`.",
         fix="Unlock or clear the cache, or give PyTensor a writable directory.",
@@ -529,7 +520,6 @@ def unrecognized_error(error: ErrorText) -> Iterator[Finding]:
     yield _finding(
         "EXP100",
         "info",
-        "model",
         f"Unrecognized error: {error.kind or 'unknown type'}",
         f"pymc-doctor does not recognize `{error.kind}: {first}`{error.at()}.",
         evidence={"type": error.kind},

@@ -52,6 +52,8 @@ NUMPY_ABI_PATTERNS = (
 _NUMPY_ABI = re.compile("|".join(NUMPY_ABI_PATTERNS))
 
 MKL_THREADING_LAYERS = ("INTEL", "SEQUENTIAL", "GNU", "TBB")
+# The variables that set how many threads the BLAS libraries start.
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 CORE_PACKAGES = ("pymc", "pytensor", "numpy", "scipy")
 MAIN_GUARD = 'def main():\n    with model:\n        idata = pm.sample()\n\n\nif __name__ == "__main__":\n    main()'
 SMOKE_CODE = 'import pymc as pm\n\nwith pm.Model():\n    pm.Normal("mu")\n    idata = pm.sample(draws=200, tune=200)'
@@ -186,6 +188,10 @@ def _and(items: list[str]) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _finding(code: str, severity: Severity, title: str, message: str, **fields) -> Finding:
+    return Finding(code=code, severity=severity, category=ENV, title=title, message=message, docs=code, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,12 +343,11 @@ def legacy_packages(subject: Subject) -> Iterator[Finding]:
         commands.append("conda remove " + " ".join(conda))
     commands += [f"# remove {module} from {info['location']}" for module, info in found.items() if module not in dists]
     commands.append("# and in your code:\nimport pymc as pm\nimport pytensor.tensor as pt")
-    yield Finding(
-        code="ENV101",
-        severity="error",
-        category=ENV,
-        title="Legacy PyMC3/Theano packages are installed",
-        message=(
+    yield _finding(
+        "ENV101",
+        "error",
+        "Legacy PyMC3/Theano packages are installed",
+        (
             f"{listed} {'is' if len(found) == 1 else 'are'} installed{beside}. PyMC3 is PyMC before 2022 and "
             "runs on Theano; Theano and Aesara are PyTensor's retired predecessors. Code that imports them "
             "runs the old library with its old API and bugs, not the PyMC you installed."
@@ -350,7 +355,6 @@ def legacy_packages(subject: Subject) -> Iterator[Finding]:
         evidence={"packages": found},
         fix="Uninstall the legacy packages, and import `pymc` and `pytensor` in your code.",
         fix_code="\n".join(commands),
-        docs="ENV101",
     )
 
 
@@ -377,12 +381,11 @@ def legacy_code(subject: Subject) -> Iterator[Finding]:
         return
     shown = ", ".join(f"{hit['file']} ({', '.join(hit['modules'])})" for hit in hits[:5])
     more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
-    yield Finding(
-        code="ENV102",
-        severity="warning",
-        category=ENV,
-        title=f"{_count(len(hits), 'file')} here import{'s' if len(hits) == 1 else ''} PyMC3, Theano or Aesara",
-        message=(
+    yield _finding(
+        "ENV102",
+        "warning",
+        f"{_count(len(hits), 'file')} here import{'s' if len(hits) == 1 else ''} PyMC3, Theano or Aesara",
+        (
             f"{shown}{more} import the pre-2022 libraries. With PyMC installed they fail or, if the legacy "
             "packages are installed too, run the old library instead of PyMC."
         ),
@@ -392,7 +395,6 @@ def legacy_code(subject: Subject) -> Iterator[Finding]:
             "import pymc as pm            # was: import pymc3 as pm\n"
             "import pytensor.tensor as pt  # was: import theano.tensor as tt / import aesara.tensor as at"
         ),
-        docs="ENV102",
     )
 
 
@@ -426,19 +428,17 @@ def legacy_config(subject: Subject) -> Iterator[Finding]:
     code = ["# move what you still need to PYTENSOR_FLAGS or ~/.pytensorrc, then:"]
     code += [_unset_variable(facts, name) for name in variables]
     code += [f"mv {shlex.quote(path)} {shlex.quote(path + '.old')}" for path in files]
-    yield Finding(
-        code="ENV103",
-        severity="warning",
-        category=ENV,
-        title="Theano/Aesara settings are present, and PyTensor ignores them",
-        message=(
+    yield _finding(
+        "ENV103",
+        "warning",
+        "Theano/Aesara settings are present, and PyTensor ignores them",
+        (
             f"{'; '.join(named)}: PyTensor reads only PYTENSOR_FLAGS and ~/.pytensorrc, so these settings "
             "have no effect."
         ),
         evidence={"variables": variables, "files": files},
         fix="Move the settings you still want to PYTENSOR_FLAGS or ~/.pytensorrc and remove the old ones.",
         fix_code="\n".join(code),
-        docs="ENV103",
     )
 
 
@@ -485,16 +485,14 @@ def old_pymc(subject: Subject) -> Iterator[Finding]:
     unsupported = (
         " PyMC before 5 is unsupported: current documentation and answers will not match it." if major < 5 else ""
     )
-    yield Finding(
-        code="ENV104",
-        severity=severity,
-        category=ENV,
-        title=f"PyMC {version} is older than the current PyMC {target} line",
-        message=f"PyMC {version} is installed; {newest}.{unsupported}",
+    yield _finding(
+        "ENV104",
+        severity,
+        f"PyMC {version} is older than the current PyMC {target} line",
+        f"PyMC {version} is installed; {newest}.{unsupported}",
         evidence={"installed": version, "current_major": CURRENT_PYMC_MAJOR, "python": python_version},
         fix=f"Upgrade to PyMC {target}.",
         fix_code=_install(facts, f"pymc>={target}", upgrade=True),
-        docs="ENV104",
     )
 
 
@@ -530,16 +528,14 @@ def version_conflict(subject: Subject) -> Iterator[Finding]:
         optional = f" (optional, for `{req['extra']}`)" if req["extra"] else ""
         parts.append(f"{req['name']}{req['specifier']}{optional}, but {have}")
     specs = [f"{req['name']}{req['specifier']}" for req in broken]
-    yield Finding(
-        code="ENV105",
-        severity=severity,
-        category=ENV,
-        title=f"PyMC {facts.version('pymc')} requires other versions of {', '.join(r['name'] for r in broken)}",
-        message=f"PyMC {facts.version('pymc')} declares {'; '.join(parts)}.",
+    yield _finding(
+        "ENV105",
+        severity,
+        f"PyMC {facts.version('pymc')} requires other versions of {', '.join(r['name'] for r in broken)}",
+        f"PyMC {facts.version('pymc')} declares {'; '.join(parts)}.",
         evidence={"requirements": broken},
         fix="Install the versions PyMC declares, with the installer that installed PyMC.",
         fix_code=_install(facts, *specs),
-        docs="ENV105",
     )
 
 
@@ -594,19 +590,17 @@ def numpy_abi(subject: Subject) -> Iterator[Finding]:
     code = _install(facts, *upgrade, upgrade=True)
     if upper:
         code += f"\n# or, if no release supports NumPy {numpy} yet:\n" + _install(facts, upper)
-    yield Finding(
-        code="ENV106",
-        severity="error",
-        category=ENV,
-        title=f"Compiled packages do not match the installed NumPy {numpy}",
-        message=(
+    yield _finding(
+        "ENV106",
+        "error",
+        f"Compiled packages do not match the installed NumPy {numpy}",
+        (
             f"NumPy {numpy} is installed, but {'; '.join(parts)}. An extension built for another NumPy "
             "cannot load, or crashes when it does."
         ),
         evidence={"numpy": numpy, "conflicts": conflicts, "import_failures": failures},
         fix="Upgrade these packages to releases built for the installed NumPy, or install the NumPy they need.",
         fix_code=code,
-        docs="ENV106",
     )
 
 
@@ -653,16 +647,14 @@ def import_fails(subject: Subject) -> Iterator[Finding]:
     elif shadowing:
         fix = f"Rename the file {shadowing[0]}.py in this folder: it hides the real `{shadowing[0]}` (see ENV110)."
         code = f"mv {shadowing[0]}.py my_{shadowing[0]}.py"
-    yield Finding(
-        code="ENV107",
-        severity="error",
-        category=ENV,
-        title=f"`import {first['module']}` fails",
-        message="; ".join(f"`import {f['module']}` fails with {_key_lines(f['error'], 2)}" for f in failures) + ".",
+    yield _finding(
+        "ENV107",
+        "error",
+        f"`import {first['module']}` fails",
+        "; ".join(f"`import {f['module']}` fails with {_key_lines(f['error'], 2)}" for f in failures) + ".",
         evidence={"failures": failures, "stderr": base.stderr_tail[-1500:]},
         fix=fix,
         fix_code=code,
-        docs="ENV107",
     )
 
 
@@ -705,16 +697,14 @@ def unknown_flag(subject: Subject) -> Iterator[Finding]:
                 fixed = re.sub(rf"(^|,)\s*{re.escape(flag)}\s*=", rf"\g<1>{match[0]}=", fixed)
         if fixed != value:
             code = _set_variable(facts, "PYTENSOR_FLAGS", fixed)
-    yield Finding(
-        code="ENV108",
-        severity="warning",
-        category=ENV,
-        title="PyTensor ignores flags it does not recognise",
-        message=f"PyTensor does not recognise {', '.join(parts)}, and ignores {'it' if len(unknown) == 1 else 'them'}.",
+    yield _finding(
+        "ENV108",
+        "warning",
+        "PyTensor ignores flags it does not recognise",
+        f"PyTensor does not recognise {', '.join(parts)}, and ignores {'it' if len(unknown) == 1 else 'them'}.",
         evidence={"unknown": unknown, "suggestions": suggestions, "PYTENSOR_FLAGS": value},
         fix="Spell the flags as PyTensor names them (double underscores for sections: `blas__ldflags`).",
         fix_code=code,
-        docs="ENV108",
     )
 
 
@@ -746,12 +736,11 @@ def duplicate_install(subject: Subject) -> Iterator[Finding]:
         where = "; ".join(f"{copy['version']} in {copy['location']}" for copy in copies)
         parts.append(f"{name}: {where}")
     names = list(duplicates)
-    yield Finding(
-        code="ENV109",
-        severity="warning",
-        category=ENV,
-        title=f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} installed more than once",
-        message=(
+    yield _finding(
+        "ENV109",
+        "warning",
+        f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} installed more than once",
+        (
             f"{'. '.join(parts)}. Python uses the first copy on its path (listed first); the others "
             "confuse upgrades and version reports."
         ),
@@ -761,7 +750,6 @@ def duplicate_install(subject: Subject) -> Iterator[Finding]:
             f"python -m pip uninstall -y {name}   # repeat until `pip show {name}` finds none, then reinstall"
             for name in names
         ),
-        docs="ENV109",
     )
 
 
@@ -788,19 +776,17 @@ def shadowed_module(subject: Subject) -> Iterator[Finding]:
     if not names:
         return
     files = [f"{name}.py" for name in names]
-    yield Finding(
-        code="ENV110",
-        severity="warning",
-        category=ENV,
-        title=f"{', '.join(files)} in this folder hide{'s' if len(files) == 1 else ''} the real module",
-        message=(
+    yield _finding(
+        "ENV110",
+        "warning",
+        f"{', '.join(files)} in this folder hide{'s' if len(files) == 1 else ''} the real module",
+        (
             f"{', '.join(files)} in {facts.static['cwd']} come before the installed libraries on the import path "
             "of a notebook or `python -c` started here."
         ),
         evidence={"names": names, "folder": facts.static["cwd"]},
         fix="Rename these files, and remove the `__pycache__` folder beside them.",
         fix_code="\n".join(f"mv {name}.py my_{name}.py" for name in names),
-        docs="ENV110",
     )
 
 
@@ -871,12 +857,11 @@ def blas_fallback(subject: Subject) -> Iterator[Finding]:
     )
     if c_default:
         fix += ' Meanwhile, `nuts_sampler="nutpie"` or `pytensor.config.mode = "NUMBA"` avoid the C backend.'
-    yield Finding(
-        code="ENV201",
-        severity=_c_severity(pytensor, "warning", "info"),
-        category=ENV,
-        title="PyTensor links no BLAS library (NumPy C-API fallback)",
-        message=(
+    yield _finding(
+        "ENV201",
+        _c_severity(pytensor, "warning", "info"),
+        "PyTensor links no BLAS library (NumPy C-API fallback)",
+        (
             f"PyTensor's blas__ldflags is empty: {cause}, "
             f"and its compiled code calls BLAS through NumPy's C API instead; {consequence}"
             + (f' PyTensor says: "{_first_line(said)}"' if said else "")
@@ -890,7 +875,6 @@ def blas_fallback(subject: Subject) -> Iterator[Finding]:
         },
         fix=fix,
         fix_code=code,
-        docs="ENV201",
     )
 
 
@@ -924,18 +908,14 @@ def blas_link(subject: Subject) -> Iterator[Finding]:
     if outcome["ok"]:
         return
     ldflags = _flag(pytensor, "blas__ldflags")
-    yield Finding(
-        code="ENV202",
-        severity=_c_severity(pytensor, "error", "warning"),
-        category=ENV,
-        title="PyTensor's BLAS flags do not link",
-        message=(
-            f"Compiling a matrix-vector product with blas__ldflags={ldflags!r} fails: {_key_lines(outcome['error'])}."
-        ),
+    yield _finding(
+        "ENV202",
+        _c_severity(pytensor, "error", "warning"),
+        "PyTensor's BLAS flags do not link",
+        (f"Compiling a matrix-vector product with blas__ldflags={ldflags!r} fails: {_key_lines(outcome['error'])}."),
         evidence={"blas__ldflags": ldflags, "error": _key_lines(outcome["error"], 6)},
         fix="Install the BLAS these flags name, or remove `blas__ldflags` from your flags so PyTensor detects one.",
         fix_code=_flags_fix_code(facts, "blas__ldflags", _install(facts, _blas_variant(facts) or "libblas")),
-        docs="ENV202",
     )
 
 
@@ -964,24 +944,21 @@ def blas_runtime(subject: Subject) -> Iterator[Finding]:
     openmp = sorted({pool["internal_api"] for pool in pools if pool["user_api"] == "openmp"})
     evidence = {"blas": blas, "openmp": openmp}
     if not blas:
-        yield Finding(
-            code="ENV203",
-            severity="warning",
-            category=ENV,
-            title="No BLAS library is loaded",
-            message="After importing NumPy, SciPy, PyTensor and PyMC, threadpoolctl finds no BLAS library.",
+        yield _finding(
+            "ENV203",
+            "warning",
+            "No BLAS library is loaded",
+            "After importing NumPy, SciPy, PyTensor and PyMC, threadpoolctl finds no BLAS library.",
             evidence=evidence,
             fix="NumPy without BLAS is an unusual build: reinstall NumPy and SciPy from one channel.",
             fix_code=_install(facts, "numpy", "scipy"),
-            docs="ENV203",
         )
     elif len(openmp) > 1:
-        yield Finding(
-            code="ENV203",
-            severity="warning",
-            category=ENV,
-            title=f"{len(openmp)} OpenMP runtimes are loaded at once ({', '.join(openmp)})",
-            message=(
+        yield _finding(
+            "ENV203",
+            "warning",
+            f"{len(openmp)} OpenMP runtimes are loaded at once ({', '.join(openmp)})",
+            (
                 f"The process loads {', '.join(openmp)}: BLAS libraries from different builds share one process. "
                 "Two OpenMP runtimes can crash or deadlock; MKL then asks for MKL_THREADING_LAYER=GNU."
             ),
@@ -990,22 +967,19 @@ def blas_runtime(subject: Subject) -> Iterator[Finding]:
             fix_code=_set_variable(facts, "MKL_THREADING_LAYER", "GNU")
             + "\n# lasting fix:\n"
             + _conda_forge_env(facts),
-            docs="ENV203",
         )
     elif _intel_mac(facts) and not any(pool["internal_api"] == "mkl" for pool in blas):
         running = ", ".join(sorted({pool["internal_api"] for pool in blas}))
-        yield Finding(
-            code="ENV203",
-            severity="info",
-            category=ENV,
-            title="An Intel Mac running without MKL",
-            message=f"This Intel Mac runs {running}; Intel's MKL is markedly faster on Intel CPUs.",
+        yield _finding(
+            "ENV203",
+            "info",
+            "An Intel Mac running without MKL",
+            f"This Intel Mac runs {running}; Intel's MKL is markedly faster on Intel CPUs.",
             evidence=evidence,
             fix="Use conda-forge's MKL builds.",
             fix_code=_install(facts, "libblas=*=*mkl")
             if _channel(facts) in ("conda", "pixi")
             else _conda_forge_env(facts, "libblas=*=*mkl"),
-            docs="ENV203",
         )
 
 
@@ -1064,12 +1038,11 @@ def no_compiler(subject: Subject) -> Iterator[Finding]:
     else:
         reason = "no C++ compiler (g++, clang++) is on PATH"
         fix, code = _compiler_fix(facts)
-    yield Finding(
-        code="ENV301",
-        severity=_c_severity(pytensor, "error", "info"),
-        category=ENV,
-        title="PyTensor has no C++ compiler",
-        message=f"PyTensor's cxx is empty: {reason}. So {impact}.",
+    yield _finding(
+        "ENV301",
+        _c_severity(pytensor, "error", "info"),
+        "PyTensor has no C++ compiler",
+        f"PyTensor's cxx is empty: {reason}. So {impact}.",
         evidence={
             "cxx": "",
             "compilers_on_path": on_path,
@@ -1078,7 +1051,6 @@ def no_compiler(subject: Subject) -> Iterator[Finding]:
         },
         fix=fix,
         fix_code=code,
-        docs="ENV301",
     )
 
 
@@ -1118,16 +1090,14 @@ def compile_fails(subject: Subject) -> Iterator[Finding]:
     if "compiledir" in detail or "lock" in detail.lower():
         fix += " If the message names the compile folder, clear PyTensor's cache."
         code += "\npytensor-cache clear"
-    yield Finding(
-        code="ENV302",
-        severity=_c_severity(pytensor, "error", "warning"),
-        category=ENV,
-        title="PyTensor cannot compile C code",
-        message=f"PyTensor's compiler {_flag(pytensor, 'cxx')}: {problem}: {detail}.",
+    yield _finding(
+        "ENV302",
+        _c_severity(pytensor, "error", "warning"),
+        "PyTensor cannot compile C code",
+        f"PyTensor's compiler {_flag(pytensor, 'cxx')}: {problem}: {detail}.",
         evidence={"cxx": _flag(pytensor, "cxx"), "error": detail, "probe": probe.summary()},
         fix=fix,
         fix_code=code,
-        docs="ENV302",
     )
 
 
@@ -1176,16 +1146,14 @@ def compiledir_unusable(subject: Subject) -> Iterator[Finding]:
         reason = f"it cannot be created ({_first_line(compiledir['error'].split(': ', 1)[-1])})"
     else:
         reason = f"it exists but cannot be written ({_first_line(compiledir.get('write_error'))})"
-    yield Finding(
-        code="ENV303",
-        severity="error",
-        category=ENV,
-        title="PyTensor cannot use its compile directory",
-        message=f"PyTensor's compile directory in {base}: {reason}. Every compilation will fail.",
+    yield _finding(
+        "ENV303",
+        "error",
+        "PyTensor cannot use its compile directory",
+        f"PyTensor's compile directory in {base}: {reason}. Every compilation will fail.",
         evidence={key: compiledir.get(key) for key in ("base", "path", "error", "existing_ancestor", "write_error")},
         fix="Point PyTensor's base_compiledir at a folder you own (or fix this folder's permissions).",
         fix_code=_set_variable(facts, "PYTENSOR_FLAGS", f"base_compiledir={_compiledir_suggestion(facts, base)}"),
-        docs="ENV303",
     )
 
 
@@ -1212,17 +1180,15 @@ def compiledir_space(subject: Subject, min_free_mb: int) -> Iterator[Finding]:
         raise CannotCheck("the free space of the compile directory's disk is unknown")
     if free >= min_free_mb * 2**20:
         return
-    yield Finding(
-        code="ENV304",
-        severity="warning",
-        category=ENV,
-        title=f"Only {free / 2**20:.0f} MB free where PyTensor compiles",
-        message=f"The disk holding {compiledir.get('path') or compiledir.get('base')} has {free / 2**20:.0f} MB free.",
+    yield _finding(
+        "ENV304",
+        "warning",
+        f"Only {free / 2**20:.0f} MB free where PyTensor compiles",
+        f"The disk holding {compiledir.get('path') or compiledir.get('base')} has {free / 2**20:.0f} MB free.",
         evidence={"free_mb": round(free / 2**20, 1), "path": compiledir.get("path") or compiledir.get("base")},
         fix="Free disk space or move PyTensor's compile directory to a bigger disk.",
         fix_code="pytensor-cache clear\n# or\n"
         + _set_variable(facts, "PYTENSOR_FLAGS", "base_compiledir=/path/on/a/bigger/disk"),
-        docs="ENV304",
     )
 
 
@@ -1259,12 +1225,11 @@ def compile_lock(subject: Subject) -> Iterator[Finding]:
         if holder
         else "another process holds it (on another machine, if this folder is shared)"
     )
-    yield Finding(
-        code="ENV305",
-        severity="warning",
-        category=ENV,
-        title="Another process holds PyTensor's compile lock",
-        message=(
+    yield _finding(
+        "ENV305",
+        "warning",
+        "Another process holds PyTensor's compile lock",
+        (
             f"PyTensor's compile lock {lock['file']} stayed held for {LOCK_WAIT_S:.0f} s: {who}. Compilations "
             "here wait for it, then fail after compile__timeout seconds."
         ),
@@ -1277,7 +1242,6 @@ def compile_lock(subject: Subject) -> Iterator[Finding]:
         )
         + "pytensor-cache unlock\n# or give this job its own cache:\n"
         + _set_variable(facts, "PYTENSOR_FLAGS", "base_compiledir=/a/folder/of/its/own"),
-        docs="ENV305",
     )
 
 
@@ -1314,18 +1278,16 @@ def compiledir_path(subject: Subject) -> Iterator[Finding]:
             reasons.append("non-ASCII characters, which MinGW's g++ mishandles")
     if not reasons:
         return
-    yield Finding(
-        code="ENV306",
-        severity="warning",
-        category=ENV,
-        title="PyTensor compiles into a problematic folder",
-        message=f"PyTensor's compile directory {path} is in {' and '.join(reasons)}.",
+    yield _finding(
+        "ENV306",
+        "warning",
+        "PyTensor compiles into a problematic folder",
+        f"PyTensor's compile directory {path} is in {' and '.join(reasons)}.",
         evidence={"path": path, "reasons": reasons},
         fix="Move PyTensor's compile directory to a plain local folder.",
         fix_code=_set_variable(
             facts, "PYTENSOR_FLAGS", f"base_compiledir={_compiledir_suggestion(facts, compiledir.get('base', ''))}"
         ),
-        docs="ENV306",
     )
 
 
@@ -1362,19 +1324,17 @@ def mixed_channels(subject: Subject) -> Iterator[Finding]:
     if not foreign:
         return
     names = list(foreign)
-    yield Finding(
-        code="ENV401",
-        severity="warning",
-        category=ENV,
-        title=f"{', '.join(names)} came from pip into a {_channel(facts)} environment",
-        message=(
+    yield _finding(
+        "ENV401",
+        "warning",
+        f"{', '.join(names)} came from pip into a {_channel(facts)} environment",
+        (
             f"This is a {_channel(facts)} environment, but {', '.join(f'{n} ({i})' for n, i in foreign.items())} "
             "were installed by pip: they shadow conda-forge's builds (which link BLAS) and conda cannot manage them."
         ),
         evidence={"installers": foreign, "prefix": facts.static["platform"]["prefix"]},
         fix="Replace them with conda-forge's packages.",
         fix_code=f"python -m pip uninstall -y {' '.join(names)}\n{_install(facts, *names)}",
-        docs="ENV401",
     )
 
 
@@ -1422,12 +1382,11 @@ def sampler_broken(subject: Subject) -> Iterator[Finding]:
         return
     names = list(failures)
     pymc6_nutpie = "nutpie" in failures and (_major(facts.version("pymc")) or 0) >= 6
-    yield Finding(
-        code="ENV501",
-        severity="error" if pymc6_nutpie else "warning",
-        category=ENV,
-        title=f"Sampler backend{'s' if len(names) > 1 else ''} installed but not importable: {', '.join(names)}",
-        message="; ".join(f"`import {name}` fails with {_key_lines(error, 2)}" for name, error in failures.items())
+    yield _finding(
+        "ENV501",
+        "error" if pymc6_nutpie else "warning",
+        f"Sampler backend{'s' if len(names) > 1 else ''} installed but not importable: {', '.join(names)}",
+        "; ".join(f"`import {name}` fails with {_key_lines(error, 2)}" for name, error in failures.items())
         + (
             ". PyMC 6 uses nutpie by default when it is installed, so plain pm.sample() fails too."
             if pymc6_nutpie
@@ -1436,7 +1395,6 @@ def sampler_broken(subject: Subject) -> Iterator[Finding]:
         evidence={"failures": failures},
         fix="Reinstall these backends with the installer that made this environment (or uninstall them).",
         fix_code=_install(facts, *[n for n in names if n in SAMPLER_MODULES] or ["nutpie", "numpyro"], reinstall=True),
-        docs="ENV501",
     )
 
 
@@ -1473,29 +1431,25 @@ def jax_devices(subject: Subject) -> Iterator[Finding]:
     on_gpu = [d for d in devices if d not in ("cpu",)]
     if gpus and not on_gpu:
         conda = _channel(facts) in ("conda", "pixi")
-        yield Finding(
-            code="ENV502",
-            severity="warning",
-            category=ENV,
-            title="This machine has a GPU, but JAX runs on the CPU only",
-            message=f"The machine has {', '.join(gpus)}; JAX sees only {', '.join(devices) or 'no devices'}.",
+        yield _finding(
+            "ENV502",
+            "warning",
+            "This machine has a GPU, but JAX runs on the CPU only",
+            f"The machine has {', '.join(gpus)}; JAX sees only {', '.join(devices) or 'no devices'}.",
             evidence={"gpus": gpus, "jax_devices": devices, "jax_plugins": plugins},
             fix="Install JAX's CUDA build so numpyro and blackjax can sample on the GPU.",
             fix_code=_install(facts, "jaxlib=*=*cuda*") if conda else 'python -m pip install -U "jax[cuda12]"',
-            docs="ENV502",
         )
     elif plugins and not on_gpu:
-        yield Finding(
-            code="ENV502",
-            severity="info",
-            category=ENV,
-            title="A GPU build of JAX is installed, but JAX finds no GPU",
-            message=f"{', '.join(plugins)} {'is' if len(plugins) == 1 else 'are'} installed; JAX sees only "
+        yield _finding(
+            "ENV502",
+            "info",
+            "A GPU build of JAX is installed, but JAX finds no GPU",
+            f"{', '.join(plugins)} {'is' if len(plugins) == 1 else 'are'} installed; JAX sees only "
             f"{', '.join(devices) or 'no devices'} and falls back to the CPU.",
             evidence={"gpus": gpus, "jax_devices": devices, "jax_plugins": plugins},
             fix="Check the GPU driver (`nvidia-smi`), or uninstall the GPU plugin on a machine without a GPU.",
             fix_code="nvidia-smi\n# or\npython -m pip uninstall -y " + " ".join(plugins),
-            docs="ENV502",
         )
 
 
@@ -1543,28 +1497,24 @@ def faster_sampler(subject: Subject) -> Iterator[Finding]:
     if best == default:
         return
     if best is None:
-        yield Finding(
-            code="ENV503",
-            severity="info",
-            category=ENV,
-            title="Only PyMC's own NUTS sampler is available",
-            message=f"{why}; nutpie is usually several times faster on a CPU.",
+        yield _finding(
+            "ENV503",
+            "info",
+            "Only PyMC's own NUTS sampler is available",
+            f"{why}; nutpie is usually several times faster on a CPU.",
             evidence={"working": sorted(working), "default": default},
             fix='Install nutpie and sample with nuts_sampler="nutpie".',
             fix_code=_install(facts, "nutpie") + "\n" + remedies.sample_call("nutpie"),
-            docs="ENV503",
         )
         return
-    yield Finding(
-        code="ENV503",
-        severity="info",
-        category=ENV,
-        title=f"The {best} sampler would sample faster here than the default",
-        message=f"pm.sample() uses {'PyMC' if default == 'pymc' else default}'s NUTS by default here; {why}.",
+    yield _finding(
+        "ENV503",
+        "info",
+        f"The {best} sampler would sample faster here than the default",
+        f"pm.sample() uses {'PyMC' if default == 'pymc' else default}'s NUTS by default here; {why}.",
         evidence={"working": sorted(working), "default": default, "fastest": best, "jax_gpu": gpu},
         fix=f'Pass nuts_sampler="{best}" to pm.sample.',
         fix_code=remedies.sample_call(best),
-        docs="ENV503",
     )
 
 
@@ -1577,6 +1527,16 @@ def _start_method(facts: EnvFacts, base: dict[str, Any]) -> str | None:
     if _system(facts) == "Darwin":
         return "fork" if facts.static["platform"]["machine"] == "arm64" else "forkserver"
     return base.get("start_method")
+
+
+def _chains_at_once(facts: EnvFacts) -> int:
+    """How many chains `pm.sample` runs in parallel by default here: `min(4, CPUs // 2)`, at least one."""
+    return max(1, min(4, facts.static["hardware"]["logical_cores"] // 2))
+
+
+def _threads_per_chain(facts: EnvFacts) -> int:
+    """The threads each parallel chain can have without more threads than usable cores."""
+    return max(1, _cores(facts) // _chains_at_once(facts))
 
 
 @rule(
@@ -1612,35 +1572,27 @@ def oversubscription(subject: Subject, max_oversubscription: float) -> Iterator[
         raise CannotCheck("no BLAS thread pool was reported")
     threads = max(int(pool["num_threads"] or 1) for pool in pools)
     cores = _cores(facts)
-    chains_at_once = max(1, min(4, facts.static["hardware"]["logical_cores"] // 2))
+    chains_at_once = _chains_at_once(facts)
     start_method = _start_method(facts, base)
     # Other start methods get PyMC's default blas_cores="auto": one BLAS thread per parallel chain.
     per_chain = threads if start_method == "fork" or chains_at_once == 1 else 1
     total = per_chain * chains_at_once
     if total <= max_oversubscription * cores:
         return
-    suggested = max(1, cores // chains_at_once)
-    variables = {
-        name: value
-        for name, value in facts.static["env_vars"].items()
-        if name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    }
+    suggested = _threads_per_chain(facts)
+    variables = {name: value for name, value in facts.static["env_vars"].items() if name in BLAS_THREAD_VARIABLES}
     parallel = (
         f"PyMC runs {chains_at_once} chains at once here, each in a {start_method}ed process with "
         f"{threads} BLAS threads"
         if chains_at_once > 1
         else f"PyMC samples one chain at a time here, with {threads} BLAS threads"
     )
-    env_lines = [
-        _set_variable(facts, name, str(suggested))
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    ]
-    yield Finding(
-        code="ENV601",
-        severity="warning",
-        category=ENV,
-        title=f"{total} BLAS threads compete for {cores} cores while sampling",
-        message=(
+    env_lines = [_set_variable(facts, name, str(suggested)) for name in BLAS_THREAD_VARIABLES]
+    yield _finding(
+        "ENV601",
+        "warning",
+        f"{total} BLAS threads compete for {cores} cores while sampling",
+        (
             f"{parallel}: {total} threads on {cores} usable cores. Oversubscribed BLAS threads can make "
             "sampling several times slower."
         ),
@@ -1655,7 +1607,6 @@ def oversubscription(subject: Subject, max_oversubscription: float) -> Iterator[
         "or with threadpoolctl around pm.sample.",
         fix_code="\n".join(env_lines) + "\n# or, in Python:\nfrom threadpoolctl import threadpool_limits\n\n"
         f'with model, threadpool_limits(limits={suggested}, user_api="blas"):\n    idata = pm.sample()',
-        docs="ENV601",
     )
 
 
@@ -1708,25 +1659,22 @@ def thread_variables(subject: Subject) -> Iterator[Finding]:
             ", ".join(f"{name}={value}" for name, value in too_many.items())
             + f": more threads per process than the {cores} usable cores, before PyMC runs chains in parallel"
         )
-    chains_at_once = max(1, min(4, facts.static["hardware"]["logical_cores"] // 2))
-    suggested = str(max(1, cores // chains_at_once))
+    suggested = str(_threads_per_chain(facts))
     code = [
         _set_variable(facts, name, "GNU" if name == "MKL_THREADING_LAYER" else suggested)
         + "    # or: "
         + _unset_variable(facts, name)
         for name in {**unusable, **too_many}
     ]
-    yield Finding(
-        code="ENV602",
-        severity="warning",
-        category=ENV,
-        title="Thread settings that do not fit this machine",
-        message="; ".join(parts) + ".",
+    yield _finding(
+        "ENV602",
+        "warning",
+        "Thread settings that do not fit this machine",
+        "; ".join(parts) + ".",
         evidence={"unusable": unusable, "above_cores": too_many, "usable_cores": cores},
         fix=f"Set at most {suggested} thread{'s' if suggested != '1' else ''} per process (MKL_THREADING_LAYER: "
         "INTEL, SEQUENTIAL, GNU or TBB), or unset the variables.",
         fix_code="\n".join(code),
-        docs="ENV602",
     )
 
 
@@ -1752,16 +1700,14 @@ def low_memory(subject: Subject, min_available_gb: float) -> Iterator[Finding]:
     available = hardware["memory_available"] / 2**30
     if available >= min_available_gb:
         return
-    yield Finding(
-        code="ENV603",
-        severity="warning",
-        category=ENV,
-        title=f"Only {available:.1f} GB of memory available",
-        message=f"{available:.1f} GB of {hardware['memory_total'] / 2**30:.1f} GB memory is available for sampling.",
+    yield _finding(
+        "ENV603",
+        "warning",
+        f"Only {available:.1f} GB of memory available",
+        f"{available:.1f} GB of {hardware['memory_total'] / 2**30:.1f} GB memory is available for sampling.",
         evidence={"available_gb": round(available, 2), "total_gb": round(hardware["memory_total"] / 2**30, 2)},
         fix="Free memory, or run fewer chains at once.",
         fix_code="with model:\n    idata = pm.sample(cores=1)",
-        docs="ENV603",
     )
 
 
@@ -1794,19 +1740,17 @@ def start_method(subject: Subject) -> Iterator[Finding]:
         if facts.static["in_notebook"]
         else ""
     )
-    yield Finding(
-        code="ENV604",
-        severity="info",
-        category=ENV,
-        title=f"Parallel chains start with {method!r}: scripts need a main guard",
-        message=(
+    yield _finding(
+        "ENV604",
+        "info",
+        f"Parallel chains start with {method!r}: scripts need a main guard",
+        (
             f"PyMC starts parallel chains with {method!r} {where}: each chain starts a fresh Python that re-imports "
             'your script, so a script must call pm.sample under `if __name__ == "__main__":`.' + notebook
         ),
         evidence={"start_method": method, "system": _system(facts)},
         fix="Put the sampling code of scripts under a main guard.",
         fix_code=MAIN_GUARD,
-        docs="ENV604",
     )
 
 
@@ -1830,12 +1774,11 @@ def rosetta(subject: Subject) -> Iterator[Finding]:
     facts = _facts(subject)
     if not facts.static["platform"]["rosetta"]:
         return
-    yield Finding(
-        code="ENV605",
-        severity="warning",
-        category=ENV,
-        title="An Intel Python runs under Rosetta on Apple silicon",
-        message=(
+    yield _finding(
+        "ENV605",
+        "warning",
+        "An Intel Python runs under Rosetta on Apple silicon",
+        (
             f"{facts.static['platform']['executable']} is an x86_64 Python, translated by Rosetta on this Apple "
             "silicon Mac."
         ),
@@ -1843,7 +1786,6 @@ def rosetta(subject: Subject) -> Iterator[Finding]:
         fix="Install an arm64 Python (Miniforge for arm64, or pixi) and recreate the environment there.",
         fix_code="# install Miniforge3-MacOSX-arm64 from https://github.com/conda-forge/miniforge, then:\n"
         + _conda_forge_env(facts, "libblas=*=*accelerate"),
-        docs="ENV605",
     )
 
 
@@ -1880,16 +1822,14 @@ def smoke_test(subject: Subject, slow_seconds: float) -> Iterator[Finding]:
             problem = f"{stage} failed: {_key_lines(error['error'], 2)}"
         else:
             problem = f"the smoke test {probe.failure or 'ended early'}: {_key_lines(probe.stderr_tail)}"
-        yield Finding(
-            code="ENV801",
-            severity="error",
-            category=ENV,
-            title="The smoke test failed: PyMC cannot sample a tiny model",
-            message=f"{problem}.",
+        yield _finding(
+            "ENV801",
+            "error",
+            "The smoke test failed: PyMC cannot sample a tiny model",
+            f"{problem}.",
             evidence={"error": error, "probe": probe.summary(), "stderr": probe.stderr_tail[-1500:]},
             fix="Fix the other environment findings first; if none explains it, post this report on discourse.pymc.io.",
             fix_code=SMOKE_CODE,
-            docs="ENV801",
         )
         return
     import_seconds = facts.probes["base"].data.get("pymc_import", {}).get("seconds", 0.0)
@@ -1903,12 +1843,11 @@ def smoke_test(subject: Subject, slow_seconds: float) -> Iterator[Finding]:
         else f"{total:.1f} s in all"
     )
     slow = total > slow_seconds
-    yield Finding(
-        code="ENV801",
-        severity="warning" if slow else "info",
-        category=ENV,
-        title=f"Smoke test {'passed, slowly' if slow else 'passed'}: {sampler} sampled a tiny model in {total:.1f} s",
-        message=(
+    yield _finding(
+        "ENV801",
+        "warning" if slow else "info",
+        f"Smoke test {'passed, slowly' if slow else 'passed'}: {sampler} sampled a tiny model in {total:.1f} s",
+        (
             f"pm.sample drew {sample['chains']} chains x {sample['draws']} draws with {sampler} ({timing}; "
             f"`import pymc` took {import_seconds:.1f} s)."
             + (
@@ -1931,5 +1870,4 @@ def smoke_test(subject: Subject, slow_seconds: float) -> Iterator[Finding]:
             "reused_from": facts.reused_from("smoke"),
         },
         fix="Look at the compiler, BLAS and thread findings above." if slow else "",
-        docs="ENV801",
     )

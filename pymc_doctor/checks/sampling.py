@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from pymc_doctor import engine, remedies
-from pymc_doctor.finding import Finding, PlotRequest, RerunStep
+from pymc_doctor.finding import Finding, PlotRequest, RerunStep, Severity
 from pymc_doctor.registry import CannotCheck, rule
 from pymc_doctor.runner import Subject
 from pymc_doctor.trace import TraceView
@@ -25,6 +25,10 @@ def _chain_list(chains) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _finding(code: str, severity: Severity, title: str, message: str, **fields) -> Finding:
+    return Finding(code=code, severity=severity, category=SAMPLING, title=title, message=message, docs=code, **fields)
 
 
 def _names(labels, limit: int = 5) -> str:
@@ -242,12 +246,11 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
             remedies.sample_call("nutpie", target_accept=0.95),
         )
     )
-    yield Finding(
-        code="SMP101",
-        severity=severity,
-        category=SAMPLING,
-        title=f"{_count(count, 'divergent transition')} after tuning",
-        message=message,
+    yield _finding(
+        "SMP101",
+        severity,
+        f"{_count(count, 'divergent transition')} after tuning",
+        message,
         variables=tuple(loc["label"] for loc in clear),
         evidence={
             "divergences": count,
@@ -265,7 +268,6 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
         fix=fix,
         fix_code=fix_code,
         rerun=tuple(rerun),
-        docs="SMP101",
         plots=_divergence_plots(trace, clear, hierarchy),
     )
 
@@ -303,12 +305,12 @@ def tree_depth_saturation(subject: Subject, max_treedepth_share: float) -> Itera
         return
     depth = trace.max_tree_depth or 10
     bad_chains = np.flatnonzero(per_chain > max_treedepth_share)
-    yield Finding(
-        code="SMP102",
-        severity="warning",
-        category=SAMPLING,
-        title="Tree depth saturated",
-        message=(
+    dense_mass_matrix = remedies.sample_call(trace.sampler, init="jitter+adapt_full")
+    yield _finding(
+        "SMP102",
+        "warning",
+        "Tree depth saturated",
+        (
             f"{hit.mean():.1%} of draws hit the maximum tree depth of {depth} "
             f"(worst: chain {int(per_chain.argmax())} at {per_chain.max():.1%}; "
             f"{_chain_list(bad_chains)} above {max_treedepth_share:.0%}). Trajectories were cut short, "
@@ -320,18 +322,14 @@ def tree_depth_saturation(subject: Subject, max_treedepth_share: float) -> Itera
             "max_tree_depth": depth,
         },
         fix="Adapt a dense mass matrix (or rescale parameters to unit scale), then raise the maximum tree depth.",
-        fix_code=remedies.sample_call(trace.sampler, init="jitter+adapt_full"),
+        fix_code=dense_mass_matrix,
         rerun=(
-            RerunStep(
-                "Learn the correlations: a dense mass matrix (PyMC's own NUTS).",
-                remedies.sample_call(trace.sampler, init="jitter+adapt_full"),
-            ),
+            RerunStep("Learn the correlations: a dense mass matrix (PyMC's own NUTS).", dense_mass_matrix),
             RerunStep(
                 f"Allow longer trajectories: maximum depth {depth + 2}.",
                 remedies.sample_call(trace.sampler, max_treedepth=depth + 2),
             ),
         ),
-        docs="SMP102",
     )
 
 
@@ -367,12 +365,11 @@ def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
     low = np.flatnonzero(values < min_ebfmi)
     if not len(low):
         return
-    yield Finding(
-        code="SMP103",
-        severity="warning",
-        category=SAMPLING,
-        title="Low E-BFMI",
-        message=(
+    yield _finding(
+        "SMP103",
+        "warning",
+        "Low E-BFMI",
+        (
             f"E-BFMI is below {min_ebfmi} in {_chain_list(low)} "
             f"(per chain: {', '.join(f'{v:.3f}' for v in values)}). The sampler cannot move far enough in "
             "energy to explore the posterior's tails."
@@ -387,7 +384,6 @@ def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
                 remedies.sample_call(trace.sampler, tune=2000),
             ),
         ),
-        docs="SMP103",
         plots=(PlotRequest("energy", (), "Marginal energy against energy transitions"),),
     )
 
@@ -430,27 +426,26 @@ def step_size_collapse(subject: Subject, min_step_size: float, max_step_size_rat
     if not collapsed:
         return
     details = "; ".join(f"chain {c}: {v:.2g} ({r:.0f}x below the others)" for c, (v, r) in collapsed.items())
-    yield Finding(
-        code="SMP104",
-        severity="warning",
-        category=SAMPLING,
-        title="Step size collapsed",
-        message=(
+    longer_warmup = remedies.sample_call(trace.sampler, tune=2000)
+    yield _finding(
+        "SMP104",
+        "warning",
+        "Step size collapsed",
+        (
             f"The adapted step size collapsed in {_chain_list(collapsed)} ({details}; "
             f"all chains: {', '.join(f'{v:.2g}' for v in final)}). Those chains move very slowly."
         ),
         evidence={"step_size": final.tolist(), "collapsed_chains": list(collapsed)},
         fix="Find the region of extreme curvature (funnels, scales near zero) and reparameterize it; "
         "give the warm-up more steps.",
-        fix_code=remedies.sample_call(trace.sampler, tune=2000),
+        fix_code=longer_warmup,
         rerun=(
-            RerunStep("A longer warm-up.", remedies.sample_call(trace.sampler, tune=2000)),
+            RerunStep("A longer warm-up.", longer_warmup),
             RerunStep(
                 "Start every chain near the center of the prior instead of a jittered point.",
                 remedies.sample_call(trace.sampler, init="adapt_diag"),
             ),
         ),
-        docs="SMP104",
     )
 
 
@@ -505,12 +500,12 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
         for c in stuck_list
     )
     continuous = trace.sampler in ("metropolis", "slice")
-    yield Finding(
-        code="SMP105",
-        severity="error",
-        category=SAMPLING,
-        title=_count(len(stuck_list), "stuck chain"),
-        message=f"{_chain_list(stuck_list)} barely moved ({details}). Their draws repeat the same point.",
+    default_nuts = remedies.sample_call(None, tune=2000)
+    yield _finding(
+        "SMP105",
+        "error",
+        _count(len(stuck_list), "stuck chain"),
+        f"{_chain_list(stuck_list)} barely moved ({details}). Their draws repeat the same point.",
         evidence={
             "move_share": move_share.round(4).tolist(),
             "mean_acceptance": mean_accept.round(4).tolist() if mean_accept is not None else None,
@@ -522,11 +517,8 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
             else "Check the starting point (`model.debug()`), give the warm-up more steps, "
         )
         + "and discard these chains' draws until a re-run mixes.",
-        fix_code=f"{remedies.MODEL}.debug()\n" + remedies.sample_call(None, tune=2000),
-        rerun=(
-            RerunStep("Re-run with the default NUTS step and a longer warm-up.", remedies.sample_call(None, tune=2000)),
-        ),
-        docs="SMP105",
+        fix_code=f"{remedies.MODEL}.debug()\n" + default_nuts,
+        rerun=(RerunStep("Re-run with the default NUTS step and a longer warm-up.", default_nuts),),
         plots=(PlotRequest("trace", tuple(trace.element_labels(names[0])[:2]), "Draws per chain"),),
     )
 
@@ -574,12 +566,12 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float) -> Iterator[
     shown = ", ".join(f"`{label}` {value:.3f}" for label, value in high["rhat"].head(5).items())
     more = f" and {len(high) - 5} more" if len(high) > 5 else ""
     draws = max(2 * trace.draws, 1000)
-    yield Finding(
-        code="SMP201",
-        severity=severity,
-        category=SAMPLING,
-        title=f"R-hat above {max_rhat} for {_count(len(high), 'element')}",
-        message=(
+    longer_run = remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4))
+    yield _finding(
+        "SMP201",
+        severity,
+        f"R-hat above {max_rhat} for {_count(len(high), 'element')}",
+        (
             f"Rank-normalized split R-hat exceeds {max_rhat} for {len(high)} of {len(table)} elements "
             f"(worst: {shown}{more}). The chains have not converged to the same distribution."
         ),
@@ -590,14 +582,8 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float) -> Iterator[
         },
         fix="Run longer (more tuning and draws) when R-hat is just above the threshold; if chains sit "
         "in different modes (SMP202), fix initialization, priors or identifiability instead.",
-        fix_code=remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4)),
-        rerun=(
-            RerunStep(
-                "Longer warm-up and more draws, with at least 4 chains.",
-                remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4)),
-            ),
-        ),
-        docs="SMP201",
+        fix_code=longer_run,
+        rerun=(RerunStep("Longer warm-up and more draws, with at least 4 chains.", longer_run),),
         plots=(PlotRequest("rank", tuple(high["label"].head(4)), "Rank plots of the worst elements"),),
     )
 
@@ -681,6 +667,7 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
         f"For {_count(len(flagged), 'element')} ({_names(f['label'] for f in flagged)}) "
         f"the chains sit in separate modes: for `{first['label']}`, {groups}. Running longer will not mix them."
     )
+    same_start = remedies.sample_call(trace.sampler, init="adapt_diag")
     if label_switching:
         switched = ", ".join(f"`{name}`" for name, _ in label_switching)
         message += f" The chains found the same values of {switched} in a different order: label switching."
@@ -692,24 +679,17 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
             "Make the model identifiable or the priors more informative; if one mode is spurious, start all "
             "chains in the same region. More draws will not help."
         )
-        fix_code = remedies.sample_call(trace.sampler, init="adapt_diag")
-    yield Finding(
-        code="SMP202",
-        severity="error",
-        category=SAMPLING,
-        title="Chains in different modes",
-        message=message,
+        fix_code = same_start
+    yield _finding(
+        "SMP202",
+        "error",
+        "Chains in different modes",
+        message,
         variables=tuple(f["label"] for f in flagged[:20]),
         evidence={"elements": flagged[:20], "count": len(flagged), "label_switching": [n for n, _ in label_switching]},
         fix=fix,
         fix_code=fix_code,
-        rerun=(
-            RerunStep(
-                "Start every chain at the same well-behaved point (no jitter).",
-                remedies.sample_call(trace.sampler, init="adapt_diag"),
-            ),
-        ),
-        docs="SMP202",
+        rerun=(RerunStep("Start every chain at the same well-behaved point (no jitter).", same_start),),
         plots=(PlotRequest("trace", tuple(f["label"] for f in flagged[:2]), "Draws per chain"),),
     )
 
@@ -751,12 +731,12 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
     shown = ", ".join(
         f"`{label}` bulk {row.ess_bulk:.0f} / tail {row.ess_tail:.0f}" for label, row in low.head(5).iterrows()
     )
-    yield Finding(
-        code="SMP203",
-        severity="warning",
-        category=SAMPLING,
-        title=f"Low effective sample size for {_count(len(low), 'element')}",
-        message=(
+    more_draws = remedies.sample_call(trace.sampler, draws=needed_draws)
+    yield _finding(
+        "SMP203",
+        "warning",
+        f"Low effective sample size for {_count(len(low), 'element')}",
+        (
             f"Bulk or tail ESS is below {threshold} ({min_ess_per_chain} per chain) for {len(low)} of "
             f"{len(table)} elements (lowest: {shown}). About {needed_draws} draws per chain would reach it "
             "at the current efficiency."
@@ -770,11 +750,8 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
             "draws_needed": needed_draws,
         },
         fix="Draw more, or reparameterize so the sampler mixes faster; thinning does not help.",
-        fix_code=remedies.sample_call(trace.sampler, draws=needed_draws),
-        rerun=(
-            RerunStep("More draws at the current efficiency.", remedies.sample_call(trace.sampler, draws=needed_draws)),
-        ),
-        docs="SMP203",
+        fix_code=more_draws,
+        rerun=(RerunStep("More draws at the current efficiency.", more_draws),),
         plots=(PlotRequest("trace", tuple(low["label"].head(3)), "Draws per chain of the least efficient elements"),),
     )
 
@@ -811,12 +788,11 @@ def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
     if high.empty:
         return
     shown = ", ".join(f"`{label}` {value:.0%}" for label, value in high["ratio"].head(5).items())
-    yield Finding(
-        code="SMP204",
-        severity="info",
-        category=SAMPLING,
-        title=f"Large Monte Carlo error for {_count(len(high), 'element')}",
-        message=(
+    yield _finding(
+        "SMP204",
+        "info",
+        f"Large Monte Carlo error for {_count(len(high), 'element')}",
+        (
             f"The MCSE of the mean exceeds {max_mcse_ratio:.0%} of the posterior sd for "
             f"{_count(len(high), 'element')} ({shown})."
         ),
@@ -824,7 +800,6 @@ def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
         evidence={"mcse_over_sd": {label: round(float(v), 4) for label, v in high["ratio"].head(20).items()}},
         fix="Draw more or reparameterize; report fewer digits until then.",
         fix_code=remedies.sample_call(trace.sampler, draws=max(4 * trace.draws, 1000)),
-        docs="SMP204",
     )
 
 
@@ -858,20 +833,19 @@ def few_chains(subject: Subject, min_chains: int) -> Iterator[Finding]:
     if trace.chains >= min_chains:
         return
     single = trace.chains == 1
-    yield Finding(
-        code="SMP301",
-        severity="warning" if single else "info",
-        category=SAMPLING,
-        title="A single chain" if single else f"Only {trace.chains} chains",
-        message=(
+    more_chains = remedies.sample_call(trace.sampler, chains=min_chains)
+    yield _finding(
+        "SMP301",
+        "warning" if single else "info",
+        "A single chain" if single else f"Only {trace.chains} chains",
+        (
             f"The trace has {trace.chains} chain{'' if single else 's'}; convergence is judged by "
             f"comparing at least {min_chains}."
         ),
         evidence={"chains": trace.chains},
         fix=f"Run at least {min_chains} chains.",
-        fix_code=remedies.sample_call(trace.sampler, chains=min_chains),
-        rerun=(RerunStep(f"{min_chains} chains.", remedies.sample_call(trace.sampler, chains=min_chains)),),
-        docs="SMP301",
+        fix_code=more_chains,
+        rerun=(RerunStep(f"{min_chains} chains.", more_chains),),
     )
 
 
@@ -900,17 +874,16 @@ def few_draws(subject: Subject, min_draws: int) -> Iterator[Finding]:
     trace = subject.trace
     if trace.draws >= min_draws:
         return
-    yield Finding(
-        code="SMP302",
-        severity="warning",
-        category=SAMPLING,
-        title=f"Only {trace.draws} draws per chain",
-        message=f"Each chain has {trace.draws} draws; diagnostics need at least {min_draws} to be trusted.",
+    default_draws = remedies.sample_call(trace.sampler, draws=1000)
+    yield _finding(
+        "SMP302",
+        "warning",
+        f"Only {trace.draws} draws per chain",
+        f"Each chain has {trace.draws} draws; diagnostics need at least {min_draws} to be trusted.",
         evidence={"draws": trace.draws},
         fix="Draw at least 1000 per chain.",
-        fix_code=remedies.sample_call(trace.sampler, draws=1000),
-        rerun=(RerunStep("PyMC's default number of draws.", remedies.sample_call(trace.sampler, draws=1000)),),
-        docs="SMP302",
+        fix_code=default_draws,
+        rerun=(RerunStep("PyMC's default number of draws.", default_draws),),
     )
 
 
@@ -943,18 +916,17 @@ def short_tuning(subject: Subject, min_tuning_steps: int) -> Iterator[Finding]:
         raise CannotCheck("the trace does not record its number of tuning steps")
     if trace.tuning_steps >= min_tuning_steps:
         return
-    yield Finding(
-        code="SMP303",
-        severity="warning",
-        category=SAMPLING,
-        title=f"Only {trace.tuning_steps} tuning steps",
-        message=(
+    default_warmup = remedies.sample_call(trace.sampler, tune=1000)
+    yield _finding(
+        "SMP303",
+        "warning",
+        f"Only {trace.tuning_steps} tuning steps",
+        (
             f"The sampler tuned for {trace.tuning_steps} steps; adaptation needs at least {min_tuning_steps} "
             "to settle its step size and mass matrix."
         ),
         evidence={"tuning_steps": trace.tuning_steps},
         fix="Tune for at least 1000 steps.",
-        fix_code=remedies.sample_call(trace.sampler, tune=1000),
-        rerun=(RerunStep("PyMC's default warm-up.", remedies.sample_call(trace.sampler, tune=1000)),),
-        docs="SMP303",
+        fix_code=default_warmup,
+        rerun=(RerunStep("PyMC's default warm-up.", default_warmup),),
     )
