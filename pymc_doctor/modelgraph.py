@@ -1,19 +1,26 @@
 """Reading a ``pm.Model``: how each variable is used in the graph, its data, and cheap evaluations.
 
 The model is treated as read-only. Evaluations compile small functions of their own in PyTensor's
-FAST_COMPILE mode (no C compiler, about 0.1 s each; the graphs here are tiny), never the gradient;
-anything that draws restores the model's random generators, and ``session`` restores every shared
-variable and NumPy's global random state when the doctor is done.
+FAST_COMPILE mode (no C compiler; the graphs here are small), never the gradient; prior draws come
+from generators of their own, seeded as PyMC seeds the model's, and ``session`` restores every
+shared variable and NumPy's global random state when the doctor is done.
+
+Building and compiling a graph costs milliseconds per variable, which a model with a thousand named
+scalars turns into minutes. So free scalars drawn the same way (``pm.Normal(f"a_{g}", mu_a, sigma_a)``
+for every group) form a family, evaluated all at once through one small template per distribution
+and parameter expression; the rest of the model is compiled once per question, and graph walks are
+done once per model.
 """
 
 from __future__ import annotations
 
 import contextvars
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -21,9 +28,14 @@ import numpy as np
 from pymc_doctor import compat
 from pymc_doctor.quiet import quiet
 
-FAST = "FAST_COMPILE"
 PRIOR_DRAWS = 300
+PRIOR_VALUES = 10_000_000  # values drawn of one variable, at most: fewer draws when it is large
+MIN_PRIOR_DRAWS = 50
+PROBE_DRAWS = 2  # to tell samplers that draw element after element (in one call, as in one per draw)
 PRIOR_SEED = 20261125
+MAX_OPERANDS = 32  # NumPy's ufuncs, which run PyTensor's elementwise operations here, take no more
+MAX_LOOP_OUTPUTS = 64  # above this, PyTensor's fast loop spends quadratic time planning its memory
+MAX_PARAMETER_NODES = 16  # a family member's parameters are small expressions
 
 _CURRENT: contextvars.ContextVar[ModelFacts | None] = contextvars.ContextVar("pymc_doctor_model", default=None)
 
@@ -69,6 +81,76 @@ def facts(model) -> ModelFacts:
     """The current run's facts about ``model``, or fresh ones outside a session."""
     current = _CURRENT.get()
     return current if current is not None and current.model is model else ModelFacts(model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling
+
+
+def _split_wide_elemwise(fgraph, node):
+    """Nest a sum or product of more than 31 terms, which PyTensor's Python implementation cannot
+    evaluate; its rewrites make them (``sum(stack(xs))``, ``a + b + c + ...`` become one addition)."""
+    import pytensor.scalar as ps
+    import pytensor.tensor as pt
+
+    if len(node.inputs) < MAX_OPERANDS or not isinstance(node.op.scalar_op, ps.Add | ps.Mul):
+        return None
+    (output,) = node.outputs
+    terms = [pt.cast(term, output.dtype) for term in node.inputs]
+    width = MAX_OPERANDS - 1
+    while len(terms) > width:
+        chunks = [terms[start : start + width] for start in range(0, len(terms), width)]
+        terms = [chunk[0] if len(chunk) == 1 else node.op(*chunk) for chunk in chunks]
+    return [output.type.filter_variable(node.op(*terms))]
+
+
+@cache
+def _mode(invalid: str, many_outputs: bool, simplify: bool = True):
+    """FAST_COMPILE, with PyMC's treatment of failed parameter checks and wide sums split for NumPy.
+
+    ``invalid`` is "-inf" (the check's term becomes -inf, as ``pm.compile`` does), "ignore" (a model
+    with ``check_bounds=False``) or "raise" (PyMC's ``ParameterValueError``, as ``model.debug`` shows).
+    Without ``simplify``, only the rewrites evaluation needs run: FAST_COMPILE's simplifications cost
+    about a millisecond per operation, and can multiply them (the sum of a thousand stacked scalars
+    becomes a thousand broadcasts).
+    """
+    from pymc.logprob.utils import local_check_parameter_to_ninf_switch, local_remove_check_parameter
+    from pytensor.compile.mode import FAST_COMPILE, Mode
+    from pytensor.graph.rewriting.basic import in2out, node_rewriter
+    from pytensor.link.vm import VMLinker
+    from pytensor.tensor.elemwise import Elemwise
+
+    splitter = in2out(node_rewriter([Elemwise])(_split_wide_elemwise))
+    optimizer = FAST_COMPILE.provided_optimizer.register((splitter, 48))  # after the rewrites that merge sums
+    if not simplify:
+        optimizer = optimizer.excluding("ShapeOpt", "useless", "canonicalize", "stabilize", "specialize", "BlasOpt")
+    checks = {
+        "-inf": ("local_check_parameter_to_ninf_switch", local_check_parameter_to_ninf_switch),
+        "ignore": ("local_remove_check_parameter", local_remove_check_parameter),
+    }
+    if invalid in checks:  # PyMC registers these rewrites among the simplifications
+        name, check = checks[invalid]
+        optimizer = optimizer.including(name) if simplify else optimizer.register((in2out(check), 1))
+    # Without garbage collection the linker skips a scan of every output per node; the lazy loop skips
+    # the memory planning that is quadratic in the outputs, at a small cost per call.
+    linker = VMLinker(use_cloop=False, c_thunks=False, allow_gc=False, lazy=True if many_outputs else None)
+    return Mode(linker=linker, optimizer=optimizer)
+
+
+def compile_function(inputs: Sequence, outputs: Sequence, *, invalid: str = "-inf", simplify: bool = True):
+    """A PyTensor function of ``inputs`` computing ``outputs``, compiled as ``_mode`` says."""
+    import pytensor
+
+    outputs = list(outputs)
+    mode = _mode(invalid, len(outputs) > MAX_LOOP_OUTPUTS, simplify)
+    with quiet("pytensor"):
+        return pytensor.function(list(inputs), outputs, mode=mode, on_unused_input="ignore")
+
+
+def static_shape(var) -> tuple[int, ...] | None:
+    """The shape PyTensor knows without evaluating anything; None when a dimension is unknown."""
+    shape = getattr(var.type, "shape", None)
+    return None if shape is None or None in shape else tuple(int(n) for n in shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,21 +256,26 @@ def distribution_name(rv) -> str:
 
 def parameter_names(rv) -> list[str] | None:
     """PyMC's names for the distribution's parameters, when its ``logp`` spells them one for one."""
+    names = _logp_parameter_names(type(rv.owner.op))
+    return list(names) if names is not None and len(names) == len(dist_params(rv)) else None
+
+
+@cache
+def _logp_parameter_names(op_type) -> tuple[str, ...] | None:
+    """The parameters of the ``logp`` of the distribution drawn by ``op_type`` (a search of PyMC's classes)."""
     import inspect
 
     from pymc.distributions.distribution import Distribution
 
-    op_type = type(rv.owner.op)
     pending = list(Distribution.__subclasses__())
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
         if getattr(cls, "rv_type", None) is op_type and "logp" in cls.__dict__:
             try:
-                names = list(inspect.signature(cls.logp).parameters)[1:]
+                return tuple(inspect.signature(cls.logp).parameters)[1:]
             except (TypeError, ValueError):
                 return None
-            return names if len(names) == len(dist_params(rv)) else None
     return None
 
 
@@ -329,6 +416,246 @@ def nice(value: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Families: free scalars evaluated together
+
+
+def parameter_structure(params: Sequence, members: dict[int, int]) -> tuple[tuple, list] | None:
+    """How scalar parameters are built from scalar constants and family ``members`` (by id) by elementwise
+    operations: a hashable description, and its leaves (those constants and members) in reading order.
+    None for anything else (data, indexing, a vector, a large expression)."""
+    from pytensor.graph.basic import Constant
+    from pytensor.tensor.elemwise import Elemwise
+
+    leaves: list = []
+    nodes = 0
+
+    def describe(var):
+        nonlocal nodes
+        nodes += 1
+        if nodes > MAX_PARAMETER_NODES or getattr(var.type, "ndim", None) != 0:
+            return None
+        if isinstance(var, Constant):
+            leaves.append(var)
+            return ("constant", var.dtype)
+        if id(var) in members:
+            leaves.append(var)
+            return ("member", var.dtype)
+        node = var.owner
+        if node is None or not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+            return None
+        parts = tuple(describe(inp) for inp in node.inputs)
+        return None if None in parts else (node.op, parts)
+
+    structure = tuple(describe(param) for param in params)
+    return None if None in structure else (structure, leaves)
+
+
+def _leaf_pattern(leaves: Sequence) -> tuple:
+    """What a constraint analysis of a family member depends on beyond its template: the values of its
+    constants, and which of its parents are the same variable (by the position of its first reading)."""
+    from pytensor.graph.basic import Constant
+
+    return tuple(
+        np.asarray(leaf.data).item()
+        if isinstance(leaf, Constant)
+        else next(position for position, other in enumerate(leaves) if other is leaf)
+        for leaf in leaves
+    )
+
+
+def _transform_key(transform) -> Any:
+    """Transforms that act alike compare equal: PyMC builds a new ``Interval`` for every bounded prior,
+    whose bounds function differs only by the positions of the bounds among the parameters."""
+    bounds = getattr(transform, "args_fn", None)
+    if bounds is None:
+        return transform
+    cells = tuple(cell.cell_contents for cell in bounds.__closure__ or ())
+    try:
+        hash(cells)
+    except TypeError:  # bounds given as arrays
+        return transform
+    return (type(transform), bounds.__code__, cells)
+
+
+class Template:
+    """A scalar distribution with its transform and parameter expression, applied to vectors of leaves:
+    the log-densities, starting points and parameters of any number of family members, each in one call."""
+
+    def __init__(self, op, transform, structure: tuple, value_dtype: str, invalid: str):
+        import pytensor.tensor as pt
+
+        self.leaves: list = []
+        self.kinds: list[str] = []
+
+        def build(part):
+            if isinstance(part[0], str):
+                leaf = pt.vector(f"leaf{len(self.leaves)}", dtype=part[1])
+                self.leaves.append(leaf)
+                self.kinds.append(part[0])
+                return leaf
+            operation, parts = part
+            return operation(*[build(inner) for inner in parts])
+
+        self.parameters = [build(part) for part in structure]
+        self.rv = op.make_node(None, None, *self.parameters).default_output()
+        self.transform = transform
+        self.value = pt.vector("value", dtype=value_dtype)
+        self.invalid = invalid
+
+    @cached_property
+    def _initial(self):
+        from pymc.initial_point import make_initial_point_expression
+        from pymc.pytensorf import replace_rng_nodes
+        from pytensor.graph.traversal import graph_inputs
+
+        with quiet("pymc"):
+            expressions = make_initial_point_expression(
+                free_rvs=[self.rv],
+                rvs_to_transforms={self.rv: self.transform},
+                initval_strategies={},
+                return_transformed=True,
+            )
+        expressions = replace_rng_nodes(expressions)
+        # PyMC builds the expression on a copy of the graph: find the copies of the leaves by name
+        copies = {var.name: var for var in graph_inputs(expressions) if var.name}
+        return compile_function(
+            [copies.get(leaf.name, leaf) for leaf in self.leaves], expressions, invalid=self.invalid
+        )
+
+    def initial(self, leaves: Sequence[np.ndarray]) -> np.ndarray:
+        """The members' starting values on the sampler's scale, as ``model.initial_point()`` computes them."""
+        return np.broadcast_to(self._initial(*leaves)[0], np.shape(leaves[0]))  # a support point may be constant
+
+    @cached_property
+    def _backward(self):
+        with quiet("pymc"):
+            constrained = self.transform.backward(self.value, *self.rv.owner.inputs)
+        return compile_function([self.value, *self.leaves], [constrained], invalid=self.invalid)
+
+    def backward(self, values: np.ndarray, leaves: Sequence[np.ndarray]) -> np.ndarray:
+        """The members' values on their own scale, from ``values`` on the sampler's."""
+        return values if self.transform is None else self._backward(values, *leaves)[0]
+
+    @cached_property
+    def _logp_graphs(self) -> list:
+        from pymc.logprob.basic import transformed_conditional_logp
+
+        with quiet("pymc"):
+            return transformed_conditional_logp(
+                [self.rv],
+                rvs_to_values={self.rv: self.value},
+                rvs_to_transforms={self.rv: self.transform},
+                jacobian=True,
+            )
+
+    @cached_property
+    def _logp(self):
+        return compile_function([self.value, *self.leaves], self._logp_graphs, invalid=self.invalid)
+
+    @cached_property
+    def _checked_logp(self):
+        return compile_function([self.value, *self.leaves], self._logp_graphs, invalid="raise")
+
+    def logp(self, values: np.ndarray, leaves: Sequence[np.ndarray], *, checked: bool = False) -> np.ndarray:
+        """The members' log-densities (with the transform's Jacobian) at ``values`` on the sampler's scale;
+        ``checked``: a failed parameter check raises PyMC's ``ParameterValueError``."""
+        function = self._checked_logp if checked else self._logp
+        logps = function(values, *leaves)[0]
+        if checked or len(values) < 2 or np.isfinite(logps).all():
+            return logps
+        # PyMC checks the parameters of all the values it is given at once: one member's invalid
+        # parameter makes every member's log-density -inf. Evaluate the members one by one.
+        one_by_one = [
+            function(values[row : row + 1], *[leaf[row : row + 1] for leaf in leaves])[0] for row in range(len(values))
+        ]
+        return np.concatenate(one_by_one)
+
+    @cached_property
+    def _parameter_values(self):
+        return compile_function(self.leaves, self.parameters)
+
+    def parameter_values(self, leaves: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return self._parameter_values(*leaves)
+
+
+def _draw_many(op, generator, arguments: Sequence, varying: Sequence[bool], size, count: int, together: bool):
+    """``count`` draws of ``op`` as ``RandomVariable.perform`` makes them: one per call, with the node's
+    ``size``; the ``varying`` arguments hold one row per draw (a parent's draws, for scalar draws).
+    ``together``: in one call, which gives the same draws where ``_draws_alike`` says so."""
+    if together:
+        shapes = [np.shape(a)[1:] if v else np.shape(a) for a, v in zip(arguments, varying, strict=True)]
+        shape = np.broadcast_shapes(*shapes) if size is None else size
+        return np.asarray(op.rng_fn(generator, *arguments, (count, *shape)), op.dtype)
+    rows = [[a[draw] if v else a for a, v in zip(arguments, varying, strict=True)] for draw in range(count)]
+    return np.stack([np.asarray(op.rng_fn(generator, *row, size), op.dtype) for row in rows])
+
+
+def _draws_alike(op, arguments: Sequence, varying: Sequence[bool], size) -> bool:
+    """Whether ``op``'s sampler gives the same draws in one call as in one call per draw, as two probe
+    draws show: NumPy's samplers draw element after element, some others draw blocks (SciPy's Rice)."""
+    probe = [a[:PROBE_DRAWS] if v else a for a, v in zip(arguments, varying, strict=True)]
+    together, one_by_one = (
+        _draw_many(op, np.random.Generator(np.random.PCG64(0)), probe, varying, size, PROBE_DRAWS, joined)
+        for joined in (True, False)
+    )
+    return together.shape == one_by_one.shape and np.array_equal(together, one_by_one, equal_nan=True)
+
+
+@dataclass
+class Family:
+    """Free scalars of one template whose parents (members of other families) come before them."""
+
+    template: Template
+    depth: int  # 0 for members without parents, else one more than the deepest parent
+    members: list = field(default_factory=list)
+    leaves: list[list] = field(default_factory=list)  # for each member, the constants and parents it reads
+    value_names: list[str] = field(default_factory=list)
+
+    @cached_property
+    def constants(self) -> dict[int, np.ndarray]:
+        """The members' constants, stacked, by leaf position."""
+        return {
+            position: np.array([np.asarray(leaves[position].data) for leaves in self.leaves], dtype=leaf.dtype)
+            for position, (kind, leaf) in enumerate(zip(self.template.kinds, self.template.leaves, strict=True))
+            if kind == "constant"
+        }
+
+    def leaf_values(self, values: dict[int, Any], chosen: Sequence[int] | None = None) -> list[np.ndarray]:
+        """Each leaf across the members (or those at positions ``chosen``): their constants, and the
+        ``values`` of their parents (by id), which may carry draws along a first axis."""
+        rows = list(range(len(self.members))) if chosen is None else list(chosen)
+        return [
+            self.constants[position][rows]
+            if kind == "constant"
+            else np.stack([values[id(self.leaves[row][position])] for row in rows], axis=-1)
+            for position, kind in enumerate(self.template.kinds)
+        ]
+
+    def point_values(self, point: dict) -> np.ndarray:
+        return np.array([point[name] for name in self.value_names], dtype=self.template.value.dtype)
+
+    def draw(self, chosen: Sequence[int], draws: dict[int, np.ndarray], generators: dict[int, Any], count: int):
+        """``count`` prior draws of the members at ``chosen`` given their parents' ``draws``, each from its
+        own generator as ``RandomVariable.perform`` draws, all of a member's draws in one call where its
+        sampler allows."""
+        leaves = self.leaf_values(draws, chosen)
+        shape = np.broadcast_shapes(*(leaf.shape for leaf in leaves))
+        flat = [np.broadcast_to(leaf, shape).ravel() for leaf in leaves]
+        parameters = [np.reshape(values, shape) for values in self.template.parameter_values(flat)]
+        varying = [len(shape) == 2] * len(parameters)  # with a parent, one row per draw
+        together = None
+        drawn = {}
+        for column, row in enumerate(chosen):
+            node = self.members[row].owner
+            arguments = [values[..., column] for values in parameters]
+            if together is None:  # the members share a sampler
+                together = _draws_alike(node.op, arguments, varying, None)
+            generator = generators[id(node.op.rng_param(node))]
+            drawn[id(self.members[row])] = _draw_many(node.op, generator, arguments, varying, None, count, together)
+        return drawn
+
+
+# ---------------------------------------------------------------------------------------------
 # Facts about one model, computed once per run
 
 
@@ -339,6 +666,7 @@ class ModelFacts:
         self.model = model
         self.namespace = namespace
         self.prior_error: str | None = None  # why the full prior predictive could not be drawn
+        self._invalid = "-inf" if model.check_bounds else "ignore"  # as pm.compile treats failed parameter checks
 
     # --- variables and names
 
@@ -362,6 +690,11 @@ class ModelFacts:
         return list(self.model.observed_RVs)
 
     @cached_property
+    def terms(self) -> list:
+        """The terms of the model's log-probability: ``model.basic_RVs``, then ``model.potentials``."""
+        return [*self.model.basic_RVs, *self.model.potentials]
+
+    @cached_property
     def dims(self) -> dict[str, tuple]:
         return {name: tuple(d for d in dims if d is not None) for name, dims in self.model.named_vars_to_dims.items()}
 
@@ -378,41 +711,300 @@ class ModelFacts:
                 lengths[dim] = int(self.evaluate_static([self.model.dim_lengths[dim]])[0])
         return lengths
 
+    # --- the graph, walked once
+
+    @cached_property
+    def _nodes(self) -> list:
+        """Every operation of the model's graph, each after those it reads."""
+        from pytensor.graph.traversal import toposort
+
+        return list(toposort(list(self.model.named_vars.values())))
+
+    @cached_property
+    def _reaches_free(self) -> dict[int, bool]:
+        free = {id(rv) for rv in self.free}
+        reaches: dict[int, bool] = {}
+        for node in self._nodes:
+            above = any(reaches.get(id(inp), False) for inp in node.inputs)
+            for out in node.outputs:
+                reaches[id(out)] = above or id(out) in free
+        return reaches
+
+    def depends_on_free(self, var) -> bool:
+        """Whether ``var`` is computed from a free variable (a free variable is computed from itself)."""
+        known = self._reaches_free.get(id(var))
+        if known is not None:
+            return known
+        return var.owner is not None and depends_on(var, self.free)  # a graph the model does not hold
+
+    @cached_property
+    def _generator_uses(self) -> Counter:
+        """How many operations read each random generator (by id)."""
+        from pytensor.tensor.random.type import RandomType
+
+        return Counter(id(inp) for node in self._nodes for inp in node.inputs if isinstance(inp.type, RandomType))
+
+    # --- families
+
+    @cached_property
+    def families(self) -> list[Family]:
+        """The free scalars evaluated together, every member's parents in earlier families."""
+        from pytensor.compile.sharedvalue import SharedVariable
+        from pytensor.tensor.type_other import NoneTypeT
+
+        model = self.model
+        depths: dict[int, int] = {}
+        templates: dict[tuple, Template] = {}
+        grouped: dict[tuple, Family] = {}
+        for rv in self.free:
+            node, transform, value = rv.owner, model.rvs_to_transforms.get(rv), model.rvs_to_values[rv]
+            generator = node.op.rng_param(node) if plain_scalar_rv(rv) else None
+            if not (
+                isinstance(generator, SharedVariable)
+                and self._generator_uses[id(generator)] == 1  # its own generator: drawn as PyMC draws it
+                and rv.type.ndim == 0
+                # a discrete start rounds: computed apart from its constants, as here, it can round otherwise
+                and rv.dtype.startswith("float")
+                and isinstance(node.op.size_param(node).type, NoneTypeT)
+                and model.rvs_to_initial_values.get(rv) is None
+            ):
+                continue
+            found = parameter_structure(dist_params(rv), depths)
+            if found is None or not found[1]:  # no parameters (Flat): nothing to stack the members along
+                continue
+            structure, leaves = found
+            depths[id(rv)] = depth = 1 + max((depths[id(leaf)] for leaf in leaves if id(leaf) in depths), default=-1)
+            key = (node.op, _transform_key(transform), structure, value.dtype)
+            if key not in templates:
+                templates[key] = Template(node.op, transform, structure, value.dtype, self._invalid)
+            family = grouped.setdefault((key, depth), Family(templates[key], depth))
+            family.members.append(rv)
+            family.leaves.append(leaves)
+            family.value_names.append(value.name)
+        return sorted(grouped.values(), key=lambda family: family.depth)
+
+    @cached_property
+    def _analysis_keys(self) -> dict[int, tuple]:
+        """Family member (by id) -> a key: members with equal keys have the same constraints, up to which
+        parents they read."""
+        return {
+            id(rv): (id(family.template), *_leaf_pattern(leaves))
+            for family in self.families
+            for rv, leaves in zip(family.members, family.leaves, strict=True)
+        }
+
+    @cached_property
+    def _members(self) -> dict[int, list]:
+        """Family member (by id) -> the leaves its parameters read."""
+        return {
+            id(rv): leaves for family in self.families for rv, leaves in zip(family.members, family.leaves, strict=True)
+        }
+
+    @cached_property
+    def _other_free(self) -> list:
+        return [rv for rv in self.free if id(rv) not in self._members]
+
+    @cached_property
+    def _other_terms(self) -> list:
+        return [term for term in self.terms if id(term) not in self._members]
+
     # --- evaluation
 
     def compile(self, outputs: Sequence, extra_inputs: Sequence = ()):
         """A function of the value variables (and ``extra_inputs``) computing ``outputs``; -inf for invalid params."""
-        import pymc as pm
-
         replaced = self.model.replace_rvs_by_values(list(outputs))
-        with self.model, quiet("pymc", "pytensor"):
-            return pm.pytensorf.compile(
-                [*self.model.value_vars, *extra_inputs], replaced, mode=FAST, on_unused_input="ignore"
-            )
+        return compile_function([*self.model.value_vars, *extra_inputs], replaced, invalid=self._invalid)
 
     def evaluate(self, outputs: Sequence, point: dict | None = None) -> list[np.ndarray]:
-        fn = self.compile(outputs)
-        with preserved(self.model):
-            return [np.asarray(v) for v in fn(**(self.initial_point if point is None else point))]
+        """``outputs`` at ``point`` (by default the initial point), random variables at their values there."""
+        graphs, stand_ins = self._in_values(outputs)
+        inputs = self._inputs(graphs, stand_ins)
+        fn = compile_function(inputs, graphs, invalid=self._invalid)
+        arguments = self._arguments(self.initial_point if point is None else point, inputs, stand_ins)
+        return [np.asarray(v) for v in fn(*arguments)]
 
     def evaluate_static(self, outputs: Sequence) -> list[np.ndarray]:
         """Evaluate graphs of constants and data only."""
-        import pytensor
-
-        with quiet("pytensor"):
-            fn = pytensor.function([], list(outputs), mode=FAST, on_unused_input="ignore")
-        return [np.asarray(v) for v in fn()]
+        return [np.asarray(v) for v in compile_function([], outputs)()]
 
     @cached_property
     def initial_point(self) -> dict[str, np.ndarray]:
-        with preserved(self.model), quiet("pymc"):
-            return self.model.initial_point()
+        """``model.initial_point()``: family members computed family by family, the others together."""
+        try:
+            transformed: dict[int, Any] = {}
+            constrained: dict[int, Any] = {}
+            for family in self.families:
+                leaves = family.leaf_values(constrained)
+                values = family.template.initial(leaves)
+                transformed.update(zip(map(id, family.members), values, strict=True))
+                constrained.update(zip(map(id, family.members), family.template.backward(values, leaves), strict=True))
+            if self._other_free:
+                transformed.update(zip(map(id, self._other_free), self._other_initial(constrained), strict=True))
+            return {self.model.rvs_to_values[rv].name: np.array(transformed[id(rv)]) for rv in self.free}
+        except Exception:  # report the failure as PyMC's own initial point raises it
+            with preserved(self.model), quiet("pymc"):
+                return self.model.initial_point()
+
+    def _other_initial(self, constrained: dict[int, Any]) -> list[np.ndarray]:
+        """PyMC's starting values of the free variables outside families, whose family parents are
+        replaced by their (``constrained``) starting values."""
+        import pytensor.tensor as pt
+        from pymc.initial_point import make_initial_point_expression
+        from pymc.pytensorf import replace_rng_nodes
+        from pytensor.graph.replace import clone_replace
+        from pytensor.graph.traversal import ancestors
+
+        model, others = self.model, self._other_free
+        parents = {
+            var: pt.constant(constrained[id(var)], dtype=var.dtype)
+            for var in ancestors(others)
+            if id(var) in self._members
+        }
+        copies = clone_replace(others, replace=parents) if parents else others
+        with quiet("pymc"):
+            expressions = make_initial_point_expression(
+                free_rvs=copies,
+                rvs_to_transforms={
+                    copy: model.rvs_to_transforms.get(rv) for copy, rv in zip(copies, others, strict=True)
+                },
+                initval_strategies={
+                    copy: model.rvs_to_initial_values.get(rv) for copy, rv in zip(copies, others, strict=True)
+                },
+                return_transformed=True,
+            )
+        return compile_function([], replace_rng_nodes(expressions), invalid=self._invalid)()
+
+    def _family_values(self, point: dict) -> dict[int, Any]:
+        """Each family member's value at ``point`` on its own (constrained) scale, by id."""
+        values: dict[int, Any] = {}
+        for family in self.families:
+            constrained = family.template.backward(family.point_values(point), family.leaf_values(values))
+            values.update(zip(map(id, family.members), constrained, strict=True))
+        return values
+
+    def logp_terms(self, point: dict) -> list[np.ndarray]:
+        """Element-wise log-probability of every term (``terms``) at ``point``, on the sampler's scale."""
+        constrained = self._family_values(point)
+        logps: dict[int, Any] = {}
+        for family in self.families:
+            values = family.template.logp(family.point_values(point), family.leaf_values(constrained))
+            logps.update(zip(map(id, family.members), values, strict=True))
+        if self._other_terms:
+            _, inputs, stand_ins = self._other_logp_graphs
+            arguments = self._arguments(point, inputs, stand_ins, constrained)
+            logps.update(zip(map(id, self._other_terms), self._other_logps(*arguments), strict=True))
+        return [np.asarray(logps[id(term)]) for term in self.terms]
+
+    def check_term(self, term, point: dict) -> None:
+        """Evaluate the log-density of ``term`` (a random variable) at ``point`` as ``model.debug`` does:
+        a failed parameter check raises PyMC's ``ParameterValueError``."""
+        constrained = self._family_values(point)
+        for family in self.families:
+            if term in family.members:
+                row = family.members.index(term)
+                leaves = [leaf[row : row + 1] for leaf in family.leaf_values(constrained)]
+                family.template.logp(family.point_values(point)[row : row + 1], leaves, checked=True)
+                return
+        graphs, inputs, stand_ins = self._other_logp_graphs
+        graph = graphs[[id(other) for other in self._other_terms].index(id(term))]
+        checked = compile_function(inputs, [graph], invalid="raise", simplify=False)
+        checked(*self._arguments(point, inputs, stand_ins, constrained))
+
+    def _cut(self, graphs: Sequence, at: Any = None, replace: dict | None = None) -> tuple[list, dict, dict]:
+        """Copies of ``graphs`` in which the variables they read whose ids are in ``at`` (by default the
+        family members) are stand-ins, so that none of their graphs is copied, with ``replace`` done too.
+        Returns the copies, the stand-ins by the variable they stand for, and the map from the variables
+        of ``graphs`` to their copies."""
+        from pytensor.graph.basic import clone_get_equiv
+        from pytensor.graph.traversal import ancestors
+
+        at = self._members if at is None else at
+        # make_variable: Type() would also record the stack, which takes longer than the rest
+        stand_ins = {var: var.type.make_variable() for var in ancestors(graphs) if id(var) in at}
+        memo = {**stand_ins, **(replace or {})}
+        copied = clone_get_equiv(list(memo), graphs, copy_inputs=False, copy_orphans=False, memo=memo)
+        return [copied[graph] for graph in graphs], stand_ins, copied
+
+    def _in_values(self, graphs: Sequence) -> tuple[list, dict]:
+        """``graphs`` with their random variables read as the model's log-probability reads them: family
+        members as stand-ins for their values on their own scale (replacing each by its value variable
+        would copy and rewrite a graph per member), the others as their value variables through their
+        transforms. Returns the new graphs and the stand-ins by the member they stand for."""
+        from pymc.logprob.utils import replace_rvs_by_values
+
+        model = self.model
+        copies, stand_ins, copied = self._cut(graphs)
+        read = {copied[rv]: rv for rv in model.basic_RVs if rv in copied}
+        if read:
+            with quiet("pymc"):
+                copies = replace_rvs_by_values(
+                    copies,
+                    rvs_to_values={copy: model.rvs_to_values[rv] for copy, rv in read.items()},
+                    rvs_to_transforms={copy: model.rvs_to_transforms.get(rv) for copy, rv in read.items()},
+                )
+        return copies, stand_ins
+
+    def _inputs(self, graphs: Sequence, stand_ins: dict) -> list:
+        """The inputs of ``graphs`` from ``_in_values``: the value variables they read, then the stand-ins."""
+        from pytensor.graph.traversal import graph_inputs
+
+        read = set(graph_inputs(graphs))
+        return [var for var in self.model.value_vars if var in read] + list(stand_ins.values())
+
+    def _arguments(self, point: dict, inputs: Sequence, stand_ins: dict, constrained: dict | None = None) -> list:
+        """The values of ``inputs`` (from ``_inputs``) at ``point``; ``constrained``: ``_family_values(point)``."""
+        if constrained is None:
+            constrained = self._family_values(point) if stand_ins else {}
+        values = [point[var.name] for var in inputs[: len(inputs) - len(stand_ins)]]
+        return values + [constrained[id(member)] for member in stand_ins]
+
+    @cached_property
+    def _other_logp_graphs(self) -> tuple[list, list, dict]:
+        """The log-densities of the terms outside families, as ``model.logp(vars=..., sum=False)`` builds
+        them, reading the other variables as ``_in_values`` does. PyMC rewrites a random variable's
+        log-density together with its parameters, so it sees stand-ins for these (the sum of a thousand
+        stacked scalars would become a thousand broadcasts). Returns the graphs, their inputs and the
+        stand-ins for family members."""
+        from pymc.logprob.basic import transformed_conditional_logp
+        from pytensor.graph.replace import graph_replace
+        from pytensor.tensor.random.op import RandomVariable
+
+        model = self.model
+        potentials = {id(potential) for potential in model.potentials}
+        rvs = [term for term in self._other_terms if id(term) not in potentials]
+        copies, stand_ins = self._in_values([*(var for rv in rvs for var in rv.owner.inputs), *model.potentials])
+        remaining = iter(copies)
+        terms, parameters = [], {}
+        for rv in rvs:
+            node = rv.owner
+            inputs = [next(remaining) for _ in node.inputs]
+            if isinstance(node.op, RandomVariable):  # after the generator and the size come the parameters
+                for index in range(2, len(inputs)):
+                    stand_in = inputs[index].type.make_variable()
+                    parameters[stand_in] = inputs[index]
+                    inputs[index] = stand_in
+            terms.append(node.clone_with_new_inputs(inputs).outputs[node.outputs.index(rv)])
+        with quiet("pymc"):
+            logps = transformed_conditional_logp(
+                terms,
+                rvs_to_values={term: model.rvs_to_values[rv] for term, rv in zip(terms, rvs, strict=True)},
+                rvs_to_transforms={term: model.rvs_to_transforms.get(rv) for term, rv in zip(terms, rvs, strict=True)},
+            )
+        graphs = [*(graph_replace(logps, parameters, strict=False) if parameters else logps), *remaining]
+        return graphs, self._inputs(graphs, stand_ins), stand_ins
+
+    @cached_property
+    def _other_logps(self):
+        graphs, inputs, _ = self._other_logp_graphs
+        return compile_function(inputs, graphs, invalid=self._invalid, simplify=False)
 
     @cached_property
     def start_logps(self) -> list[np.ndarray]:
         """Element-wise log-probability of every free, observed and potential term at the initial point."""
-        terms = [*self.model.basic_RVs, *self.model.potentials]
-        return self.evaluate(self.model.logp(vars=terms, sum=False))
+        try:
+            return self.logp_terms(self.initial_point)
+        except Exception:  # report the failure as the model's own log-probability raises it
+            return self.evaluate(self.model.logp(vars=self.terms, sum=False))
 
     @cached_property
     def start_error(self) -> str | None:
@@ -427,8 +1019,10 @@ class ModelFacts:
     @cached_property
     def start_values(self) -> dict[str, np.ndarray]:
         """Each free variable's value at the initial point, on its own (constrained) scale."""
-        values = self.evaluate(self.free)
-        return {rv.name: value for rv, value in zip(self.free, values, strict=True)}
+        values = self._family_values(self.initial_point)
+        if self._other_free:
+            values.update(zip(map(id, self._other_free), self.evaluate(self._other_free), strict=True))
+        return {rv.name: np.asarray(values[id(rv)]) for rv in self.free}
 
     @cached_property
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -438,31 +1032,42 @@ class ModelFacts:
             for name, var in self.model.named_vars.items()
             if var not in self.model.observed_RVs and hasattr(var, "shape")
         }
+        known = {name: static_shape(var) for name, var in variables.items()}
+        unknown = {name: var for name, var in variables.items() if known[name] is None}
         try:
-            values = self.evaluate([var.shape for var in variables.values()])
-            return {name: tuple(int(s) for s in v) for name, v in zip(variables, values, strict=True)}
+            values = self.evaluate([var.shape for var in unknown.values()]) if unknown else []
+            evaluated = {name: tuple(int(s) for s in v) for name, v in zip(unknown, values, strict=True)}
         except Exception:  # one bad variable: evaluate them one by one to keep the others
-            shapes = {}
-            for name, var in variables.items():
+            evaluated = {}
+            for name, var in unknown.items():
                 try:
-                    shapes[name] = tuple(int(s) for s in self.evaluate([var.shape])[0])
+                    evaluated[name] = tuple(int(s) for s in self.evaluate([var.shape])[0])
                 except Exception:
                     continue
-            return shapes
+        shapes = {name: known[name] if known[name] is not None else evaluated.get(name) for name in variables}
+        return {name: shape for name, shape in shapes.items() if shape is not None}
 
     @cached_property
     def param_shapes(self) -> dict[str, list[tuple[int, ...]] | None]:
         """The shapes of each random variable's parameters at the initial point; None where they fail."""
-        rvs = [*self.free, *self.observed]
-        params = {rv.name: dist_params(rv) for rv in rvs}
+        params = {rv.name: dist_params(rv) for rv in [*self.free, *self.observed]}
+        known = {name: [static_shape(p) for p in ps] for name, ps in params.items()}
+
+        def evaluated(names) -> dict[str, list[tuple[int, ...]]]:
+            unknown = [p for name in names for p, shape in zip(params[name], known[name], strict=True) if shape is None]
+            values = iter(self.evaluate([p.shape for p in unknown]) if unknown else [])
+            return {
+                name: [shape if shape is not None else tuple(int(s) for s in next(values)) for shape in known[name]]
+                for name in names
+            }
+
         try:
-            flat = iter(self.evaluate([p.shape for ps in params.values() for p in ps]))
-            return {name: [tuple(int(s) for s in next(flat)) for _ in ps] for name, ps in params.items()}
+            return evaluated(list(params))
         except Exception:  # one bad variable: evaluate them one by one to keep the others
             shapes: dict[str, list[tuple[int, ...]] | None] = {}
-            for name, ps in params.items():
+            for name in params:
                 try:
-                    shapes[name] = [tuple(int(s) for s in v) for v in self.evaluate([p.shape for p in ps])]
+                    shapes.update(evaluated([name]))
                 except Exception:
                     shapes[name] = None
             return shapes
@@ -523,7 +1128,7 @@ class ModelFacts:
 
     @cached_property
     def prior(self) -> dict[str, np.ndarray]:
-        """A few hundred seeded prior (predictive) draws, keyed by name.
+        """``prior_draws`` seeded prior (predictive) draws, keyed by name.
 
         When the full prior predictive cannot be drawn (a prior that allows invalid parameters, an
         improper prior), the free variables that can be drawn are, and ``prior_error`` says why.
@@ -539,30 +1144,163 @@ class ModelFacts:
         except Exception:  # a free variable's own draw fails: nothing to compare with
             return {}
 
-    def _draw(self, names: list[str] | None) -> dict[str, np.ndarray]:
-        import pymc as pm
+    @cached_property
+    def prior_draws(self) -> int:
+        """How many prior draws ``prior`` takes: PRIOR_DRAWS, or as many as keep the largest variable to
+        PRIOR_VALUES values (at least MIN_PRIOR_DRAWS); drawing and summarizing more takes seconds. The
+        draws are the first of the PRIOR_DRAWS ones, since every variable draws from its own generator."""
+        sizes = [math.prod(shape) for shape in self.shapes.values()]
+        sizes += [np.size(value) for value in self.observed_values.values()]
+        return max(MIN_PRIOR_DRAWS, min(PRIOR_DRAWS, PRIOR_VALUES // max([1, *sizes])))
 
-        with preserved(self.model), quiet("pymc", "pytensor"):
-            draws = pm.sample_prior_predictive(
-                draws=PRIOR_DRAWS,
-                model=self.model,
-                var_names=names,
-                random_seed=PRIOR_SEED,
-                return_inferencedata=False,
-                compile_kwargs={"mode": FAST},
+    def _draw(self, names: list[str] | None) -> dict[str, np.ndarray]:
+        """``pm.sample_prior_predictive(prior_draws, var_names=names, random_seed=PRIOR_SEED)``, draw for draw."""
+        with quiet("pymc", "pytensor"):
+            try:
+                return self._draw_by_family(names)
+            except Exception:  # report the failure as PyMC's own sampler raises it
+                import pymc as pm
+
+                with preserved(self.model):
+                    draws = pm.sample_prior_predictive(
+                        draws=self.prior_draws,
+                        model=self.model,
+                        var_names=names,
+                        random_seed=PRIOR_SEED,
+                        return_inferencedata=False,
+                        compile_kwargs={"mode": _mode(self._invalid, False)},
+                    )
+                return {name: np.asarray(value) for name, value in draws.items()}
+
+    def _draw_by_family(self, names: list[str] | None) -> dict[str, np.ndarray]:
+        """PyMC's prior predictive gives each random variable a generator, seeded in the order its
+        outputs read them, and calls one compiled function per draw. The same generators draw here (the
+        model's own untouched): family members and variables of fixed parameters all their draws at once
+        where their samplers allow, the rest through one compiled function called once per draw."""
+        import pymc as pm
+        import pytensor
+        from pymc.util import get_default_varnames
+        from pytensor.compile.sharedvalue import SharedVariable
+        from pytensor.graph.traversal import ancestors, graph_inputs
+        from pytensor.tensor.random.type import RandomType
+
+        model = self.model
+        wanted = names if names is not None else [var.name for var in [*model.basic_RVs, *model.deterministics]]
+        names = sorted(get_default_varnames(set(wanted), include_transformed=False))
+        outputs = [model[name] for name in names]
+        shared = [
+            var for var in graph_inputs(outputs) if isinstance(var, SharedVariable) and isinstance(var.type, RandomType)
+        ]
+        seeds = np.random.SeedSequence(PRIOR_SEED).spawn(len(shared))
+        generators = {
+            id(rng): np.random.Generator(np.random.PCG64(seed)) for rng, seed in zip(shared, seeds, strict=True)
+        }
+        needed = {id(var) for var in ancestors(outputs)}
+        count = self.prior_draws
+        draws: dict[int, np.ndarray] = {}
+        for family in self.families:
+            chosen = [row for row, member in enumerate(family.members) if id(member) in needed]
+            if chosen:
+                draws.update(family.draw(chosen, draws, generators, count))
+        draws.update(self._draw_independent([rv for rv in self._independent if id(rv) in needed], generators, count))
+        rest = [var for var in outputs if id(var) not in draws]
+        if rest:
+            own = {rng: pytensor.shared(generators[id(rng)], borrow=True) for rng in shared}
+            copies, stand_ins, _ = self._cut(rest, at=draws, replace=own)
+            function = pm.pytensorf.compile(
+                list(stand_ins.values()),
+                copies,
+                mode=_mode(self._invalid, len(rest) > MAX_LOOP_OUTPUTS, simplify=False),
+                on_unused_input="ignore",
+                accept_inplace=True,
+                trust_input=True,
             )
-        return {name: np.asarray(value) for name, value in draws.items()}
+            for rng, copy in own.items():
+                copy.set_value(generators[id(rng)], borrow=True)  # compiling reseeded them
+            columns = [draws[id(var)] for var in stand_ins]
+            stacked: list[np.ndarray] = []
+            for draw in range(count):
+                values = [np.asarray(value) for value in function(*[column[draw, ...] for column in columns])]
+                if not stacked:  # filled in place: a list of draws to stack would double the memory
+                    stacked = [np.empty((count, *value.shape), value.dtype) for value in values]
+                for array, value in zip(stacked, values, strict=True):
+                    if value.shape != array.shape[1:]:
+                        raise ValueError(f"draw {draw} has shape {value.shape}, the first {array.shape[1:]}")
+                    array[draw] = value
+            draws.update((id(var), array) for var, array in zip(rest, stacked, strict=True))
+        return {name: draws[id(var)] for name, var in zip(names, outputs, strict=True)}
+
+    @cached_property
+    def _random(self) -> set[int]:
+        """The variables of the model's graph computed from a draw (by id)."""
+        from pytensor.tensor.random.type import RandomType
+
+        random: set[int] = set()
+        for node in self._nodes:
+            if any(isinstance(inp.type, RandomType) or id(inp) in random for inp in node.inputs):
+                random.update(id(out) for out in node.outputs)
+        return random
+
+    @cached_property
+    def _independent(self) -> list:
+        """The random variables outside families drawn element by element from parameters (and a size) that
+        hold no randomness, each from its own generator: a vector of priors, a likelihood of constants."""
+        from pytensor.compile.sharedvalue import SharedVariable
+
+        members = self._members
+        found = []
+        for rv in self.model.basic_RVs:
+            node = rv.owner
+            if id(rv) in members or not plain_scalar_rv(rv) or any(node.op.ndims_params):
+                continue
+            generator, *arguments = node.inputs
+            own_generator = isinstance(generator, SharedVariable) and self._generator_uses[id(generator)] == 1
+            if own_generator and not any(id(argument) in self._random for argument in arguments):
+                found.append(rv)
+        return found
+
+    def _draw_independent(self, rvs: Sequence, generators: dict[int, Any], count: int) -> dict[int, np.ndarray]:
+        """``count`` draws of each of ``rvs`` (from ``_independent``), as ``RandomVariable.perform`` makes
+        them once per draw, in one call of its sampler where it allows."""
+        from pytensor.tensor.type_other import NoneTypeT
+
+        nodes = [rv.owner for rv in rvs]
+        fixed = [inp for node in nodes for inp in node.inputs[1:] if not isinstance(inp.type, NoneTypeT)]
+        values = iter(self.evaluate_static(fixed) if fixed else [])
+        drawn = {}
+        for rv, node in zip(rvs, nodes, strict=True):
+            size, *params = node.inputs[1:]
+            size = None if isinstance(size.type, NoneTypeT) else tuple(int(n) for n in next(values))
+            arguments = [next(values) for _ in params]
+            varying = [False] * len(arguments)
+            together = _draws_alike(node.op, arguments, varying, size)
+            generator = generators[id(node.op.rng_param(node))]
+            drawn[id(rv)] = _draw_many(node.op, generator, arguments, varying, size, count, together)
+        return drawn
 
     # --- structure
 
     @cached_property
     def constraints(self) -> list[Constraint]:
         found = []
+        analysed: dict[Any, tuple[Any, list[Constraint]]] = {}
         for term in [*self.free, *self.observed]:
-            try:
-                found.extend(constraints_of(self.model, term))
-            except Exception:  # a distribution whose logp cannot be built alone says nothing here
+            if not any(self.depends_on_free(inp) for inp in term.owner.inputs):
+                continue  # free variables reach a term only through its inputs
+            key = self._analysis_keys.get(id(term), id(term))  # family members alike share one analysis
+            if key not in analysed:
+                try:
+                    analysed[key] = (term, constraints_of(self.model, term))
+                except Exception:  # a distribution whose logp cannot be built alone says nothing here
+                    analysed[key] = (term, [])
+            representative, constraints = analysed[key]
+            if representative is term:
+                found.extend(constraints)
                 continue
+            parents, leaves = self._members[id(representative)], self._members[id(term)]
+            for constraint in constraints:
+                position = next(i for i, leaf in enumerate(parents) if leaf is constraint.variable)
+                found.append(replace(constraint, term=term, variable=leaves[position]))
         return found
 
     def support(self, rv) -> tuple[float, float] | None:
@@ -606,13 +1344,12 @@ class ModelFacts:
         try:
             fn = self.compile([logp], extra_inputs=[probe])
             shape = self.start_values[rv.name].shape
-            with preserved(self.model):
-                for value in values:
-                    probe_value = np.full(shape, value, dtype=rv.dtype)
-                    if rv.dtype.startswith("int") and probe_value.flat[0] != value:
-                        continue
-                    if np.all(np.isfinite(np.asarray(fn(**self.initial_point, probe=probe_value)[0]))):
-                        allowed.append(value)
+            for value in values:
+                probe_value = np.full(shape, value, dtype=rv.dtype)
+                if rv.dtype.startswith("int") and probe_value.flat[0] != value:
+                    continue
+                if np.all(np.isfinite(np.asarray(fn(**self.initial_point, probe=probe_value)[0]))):
+                    allowed.append(value)
         except Exception:  # the prior's parameters cannot be evaluated at the start (MOD201 says why)
             return []
         return allowed
@@ -633,13 +1370,21 @@ class CenteredGroup:
 
 def centered_groups(model) -> list[CenteredGroup]:
     """Free ``Normal(mu, sigma)`` variables whose ``sigma`` depends on another free variable."""
+    from pytensor.graph.traversal import ancestors
+
     facts_ = facts(model)
+    position = {id(rv): index for index, rv in enumerate(facts_.free)}
     found = []
     for rv in facts_.free:
         if type(rv.owner.op).__name__ != "NormalRV":
             continue
         mu, sigma = dist_params(rv)
-        scale_variables = tuple(facts_.name(v) for v in facts_.free if v is not rv and depends_on(sigma, [v]))
+        if not facts_.depends_on_free(sigma):
+            continue
+        above = sorted(
+            (var for var in ancestors([sigma]) if id(var) in position and var is not rv), key=lambda v: position[id(v)]
+        )
+        scale_variables = tuple(facts_.name(v) for v in above)
         if not scale_variables:
             continue
         scale = expression(sigma, facts_.names)
@@ -833,11 +1578,14 @@ def passed_directly(source: Source, arguments: set[str]) -> bool:
 
 
 def _shapes(model, variables) -> dict[str, tuple[int, ...]]:
-    """Every variable's shape, from one small compiled function of the shapes alone (no values drawn)."""
-    import pytensor
-
-    function = pytensor.function([], [var.shape for var in variables], mode="FAST_COMPILE", on_unused_input="ignore")
-    return {var.name: tuple(int(n) for n in shape) for var, shape in zip(variables, function(), strict=True)}
+    """Every variable's shape: what PyTensor knows statically, the rest from one small compiled function
+    of the shapes alone (no values drawn)."""
+    shapes = {var.name: static_shape(var) for var in variables}
+    unknown = [var for var in variables if shapes[var.name] is None]
+    if unknown:
+        values = compile_function([], [var.shape for var in unknown])()
+        shapes.update({var.name: tuple(int(n) for n in shape) for var, shape in zip(unknown, values, strict=True)})
+    return shapes
 
 
 def describe(model) -> dict[str, Any]:

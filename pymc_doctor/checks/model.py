@@ -21,7 +21,6 @@ from pymc_doctor.modelgraph import (
     batch_shape,
     centered_groups,
     constant_value,
-    depends_on,
     dist_params,
     distribution_name,
     expression,
@@ -282,7 +281,7 @@ def probability_prior_range(subject: Subject) -> Iterator[Finding]:
 
 def _top_level(f: ModelFacts, rv) -> bool:
     """A prior whose parameters are constants (not a hierarchical child)."""
-    return not any(depends_on(param, f.free) for param in dist_params(rv))
+    return not any(f.depends_on_free(param) for param in dist_params(rv))
 
 
 @rule(
@@ -423,24 +422,14 @@ def uniform_bounds(subject: Subject, max_width_ratio: float) -> Iterator[Finding
 def _why_nonfinite(f: ModelFacts, rv, point: dict, bad: np.ndarray) -> str:
     """Why a term is not finite: PyMC's own parameter check (as ``model.debug`` reports it), a
     parameter that is itself NaN or infinite there, or values outside the distribution's support."""
-    import pytensor
     from pymc.logprob.utils import ParameterValueError
-
-    from pymc_doctor.quiet import quiet
 
     model = f.model
     params = dist_params(rv)
     names = parameter_names(rv) or [f"parameter {i}" for i in range(len(params))]
     values = f.evaluate(params, point)
-    with quiet("pytensor"):
-        raw = pytensor.function(
-            model.value_vars,
-            model.logp(vars=[rv], sum=False)[0],
-            mode="FAST_COMPILE",
-            on_unused_input="ignore",
-        )
     try:
-        raw(**point)
+        f.check_term(rv, point)
     except ParameterValueError as exc:
         shown = "; ".join(f"{n} = {_values(v, 3)}" for n, v in zip(names, values, strict=True))
         return f"its parameters break PyMC's check `{str(exc).splitlines()[0]}` ({shown})"
@@ -486,11 +475,9 @@ def initial_point(subject: Subject, jitter_starts: int) -> Iterator[Finding]:
 
     Fix: correct the data or the prior the message names; `model.debug()` prints the details.
     """
-    import pytensor.tensor as pt
-
     f = _facts(subject)
     model = f.model
-    terms = [*model.basic_RVs, *model.potentials]
+    terms = f.terms
     names = [term.name or f"potential {i}" for i, term in enumerate(terms)]
     if f.start_error:
         yield _finding(
@@ -542,7 +529,6 @@ def initial_point(subject: Subject, jitter_starts: int) -> Iterator[Finding]:
             fix_code=f"with {remedies.MODEL}:\n    {remedies.MODEL}.debug()  # parameters and values behind each term",
         )
         return
-    total = f.compile([pt.add(*[v.sum() for v in model.logp(vars=terms, sum=False)])])
     rng = np.random.default_rng(20261125)
     failures = 0
     for _ in range(jitter_starts):
@@ -551,7 +537,7 @@ def initial_point(subject: Subject, jitter_starts: int) -> Iterator[Finding]:
             k: v + rng.uniform(-1, 1, size=np.shape(v)) if np.issubdtype(np.asarray(v).dtype, np.floating) else v
             for k, v in point.items()
         }
-        if not np.isfinite(total(**jittered)[0]):
+        if not np.isfinite(sum(float(np.sum(logp)) for logp in f.logp_terms(jittered))):
             failures += 1
     if jitter_starts and failures * 2 >= jitter_starts:
         yield _finding(
@@ -806,7 +792,7 @@ def _covariate_constants(f: ModelFacts) -> list:
         constants = [transparent_base(i)[0] for i in node.inputs]
         constants = [c for c in constants if isinstance(c, Constant) and np.asarray(c.data).size > 1]
         varying = [np.unique(np.asarray(c.data)).size > 1 for c in constants]
-        if constants and any(varying) and any(depends_on(i, f.free) for i in node.inputs):
+        if constants and any(varying) and any(f.depends_on_free(i) for i in node.inputs):
             for constant, varies in zip(constants, varying, strict=True):
                 if varies:
                     found.setdefault(id(constant), constant)
@@ -1058,6 +1044,7 @@ def dims_length(subject: Subject) -> Iterator[Finding]:
     correct the dims.
     """
     f = _facts(subject)
+    random_variables = {id(rv) for rv in [*f.free, *f.observed]}
     for name, dims in f.dims.items():
         shape = _variable_shape(f, name)
         if shape is None or not dims:
@@ -1071,7 +1058,7 @@ def dims_length(subject: Subject) -> Iterator[Finding]:
                 if expected is not None and expected != length:
                     problems.append(f"length {length} along `{dim}`, which has {expected} coordinates")
         var = subject.model[name]
-        if not problems and var in f.free + f.observed and plain_scalar_rv(var):
+        if not problems and id(var) in random_variables and plain_scalar_rv(var):
             param_shapes = f.param_shapes.get(name) or []  # parameters that fail: MOD201 reports it
             labels = parameter_names(var) or [f"parameter {i}" for i in range(len(param_shapes))]
             for index, (label, pshape) in enumerate(zip(labels, param_shapes, strict=False)):
@@ -1174,7 +1161,7 @@ def _index_nodes(f: ModelFacts):
     outputs += list(f.model.deterministics) + list(f.model.potentials)
     for node in applys_between(list(graph_inputs(outputs)), outputs):
         for axis, index in compat.integer_index_axes(node):
-            if not depends_on(index, f.free):
+            if not f.depends_on_free(index):
                 yield node, axis, index
 
 
@@ -1461,7 +1448,7 @@ def _location_terms(f: ModelFacts):
     for rv in f.observed:
         if not plain_scalar_rv(rv):
             continue
-        location = next((p for p in dist_params(rv) if depends_on(p, f.free)), None)
+        location = next((p for p in dist_params(rv) if f.depends_on_free(p)), None)
         if location is not None:
             yield rv, location
 
@@ -1645,6 +1632,12 @@ def _prior_predictive(f: ModelFacts, rv) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(draws, dtype=float), observed[np.isfinite(observed)]
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The finite values, flattened: a view when all are (copying a large prior predictive is slow)."""
+    keep = np.isfinite(values)
+    return values.ravel() if keep.all() else values[keep]
+
+
 def _culprit(f: ModelFacts, spread: np.ndarray) -> str | None:
     """The top-level prior whose draws most drive the predictive spread (rank correlation)."""
     from scipy import stats
@@ -1673,8 +1666,9 @@ def prior_predictive_range(subject: Subject, max_range_ratio: float) -> Iterator
     """Prior predictive data far outside the observed range.
 
     What it checks: 300 seeded prior predictive draws of each observed variable (the model's
-    random state is left untouched): the width of their central 90% against the observed range,
-    and whether the observed data fall inside the prior predictive at all.
+    random state is left untouched; fewer, at least 50, when a variable of the model has more than
+    33,000 values, to keep to 10 million values): the width of their central 90% against the
+    observed range, and whether the observed data fall inside the prior predictive at all.
 
     Why it matters: the prior predictive is what the model says before seeing data (the talk's
     dose-response curves). Data implied thousands of times wider than anything plausible, or a
@@ -1691,13 +1685,12 @@ def prior_predictive_range(subject: Subject, max_range_ratio: float) -> Iterator
     f = _facts(subject)
     for rv in f.observed:
         draws, observed = _prior_predictive(f, rv)
-        finite = draws[np.isfinite(draws)]
+        finite = _finite(draws)
         if observed.size < 2 or finite.size == 0:
             continue
         span = float(observed.max() - observed.min()) or float(np.abs(observed).max()) or 1.0
-        low, high = np.quantile(finite, [0.05, 0.95])
+        outer_low, low, high, outer_high = np.quantile(finite, [0.001, 0.05, 0.95, 0.999])  # one pass over them
         wide = (high - low) > max_range_ratio * span
-        outer_low, outer_high = np.quantile(finite, [0.001, 0.999])
         outside = float(np.mean((observed < outer_low) | (observed > outer_high)))
         if not wide and outside <= 0.5:
             continue
@@ -1719,7 +1712,7 @@ def prior_predictive_range(subject: Subject, max_range_ratio: float) -> Iterator
                 params = {"sigma": scale} if positive else {"mu": "0", "sigma": scale}
                 code = remedies.prior_code(culprit, "HalfNormal" if positive else "Normal", params, f.dims_of(culprit))
         else:
-            location = next((p for p in dist_params(rv) if depends_on(p, f.free)), None)
+            location = next((p for p in dist_params(rv) if f.depends_on_free(p)), None)
             base = transparent_base(location)[0] if location is not None else None
             culprit = base.name if base is not None and base in f.free and _top_level(f, base) else None
             message = (
@@ -1781,7 +1774,7 @@ def prior_predictive_sign(subject: Subject, max_impossible_share: float) -> Iter
         if not rv.dtype.startswith("float"):
             continue
         draws, observed = _prior_predictive(f, rv)
-        finite = draws[np.isfinite(draws)]
+        finite = _finite(draws)
         if observed.size < 2 or finite.size == 0 or observed.min() < 0 or observed.max() == 0:
             continue
         proportion = observed.max() <= 1 and distribution_name(rv) != "Beta"

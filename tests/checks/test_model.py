@@ -632,6 +632,120 @@ def test_prior_predictive_is_skipped_with_a_reason_when_it_cannot_be_drawn():
     assert "scale < 0" in skipped["MOD601"]
 
 
+# --- many scalars: evaluated family by family, with PyMC's own answers ----------------------------
+
+
+def many_scalars():
+    """Hierarchical intercepts as forty named scalars, beside priors of the kinds families hold."""
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfNormal("tau", 2)
+        effects = [pm.Normal(f"a_{g}", mu, tau) for g in range(40)]
+        for g in range(2):
+            pm.Exponential(f"rate_{g}", g + 1)  # a parameter computed from a constant (1 / lam)
+            pm.Uniform(f"u_{g}", -1, g + 2)  # a bounded transform of its own
+            pm.Gamma(f"gamma_{g}", mu=g + 2, sigma=1)
+            pm.StudentT(f"t_{g}", nu=3 + g, mu=mu, sigma=tau)
+            pm.TruncatedNormal(f"tn_{g}", mu, tau, lower=-1 - g, upper=2)
+            pm.Rice(f"rice_{g}", 1, 1 + g)  # SciPy draws these in blocks: one call per draw
+            pm.Wald(f"wald_{g}", mu=1, lam=2 + g)
+        pm.Poisson("k", 3)
+        beta = pm.Normal("beta", mu, 1, shape=3)  # outside families, reading one
+        pm.Deterministic("spread", tau * beta)
+        pm.Normal("y", pm.math.stack(effects)[np.arange(N) % 40] + beta[0], 1, observed=Y)
+    return model
+
+
+def test_family_evaluation_gives_pymcs_start_log_densities_and_draws():
+    from pymc_doctor.modelgraph import PRIOR_SEED, ModelFacts, compile_function
+
+    model = many_scalars()
+    facts = ModelFacts(model)
+    assert max(len(family.members) for family in facts.families) == 40
+    # Computed apart from their constants, values may differ from PyMC's in the last bit (float64)
+    # or the last float32 bit of a parameter (the rates' 1 / lam, folded in one graph, not the other).
+    expected = model.initial_point()
+    assert list(facts.initial_point) == list(expected)
+    for name, value in expected.items():
+        np.testing.assert_allclose(facts.initial_point[name], value, rtol=1e-12, err_msg=name)
+    point = facts.initial_point
+    logps = compile_function(model.value_vars, model.logp(vars=facts.terms, sum=False))(**point)
+    for term, value, reference in zip(facts.terms, facts.start_logps, logps, strict=True):
+        np.testing.assert_allclose(value, reference, rtol=1e-5, err_msg=term.name)
+    starts = compile_function(model.value_vars, model.replace_rvs_by_values(facts.free))(**point)
+    for rv, reference in zip(facts.free, starts, strict=True):
+        np.testing.assert_allclose(facts.start_values[rv.name], reference, rtol=1e-12, err_msg=rv.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        draws = pm.sample_prior_predictive(
+            draws=facts.prior_draws,
+            model=model,
+            random_seed=PRIOR_SEED,
+            return_inferencedata=False,
+            compile_kwargs={"mode": "FAST_COMPILE"},
+        )
+    assert set(facts.prior) == set(draws)
+    for name, reference in draws.items():  # the same generators, seeded alike: the same draws
+        np.testing.assert_allclose(facts.prior[name], reference, rtol=1e-12, err_msg=name)
+
+
+def test_a_normal_scale_shared_by_many_scalars_is_found_once():
+    with pm.Model() as model:
+        s = pm.Normal("s", 0, 1)
+        effects = [pm.Normal(f"a_{g}", 0, s) for g in range(30)]
+        pm.Normal("y", pm.math.stack(effects)[np.arange(N) % 30], 1, observed=Y)
+    finding = only(lint(model), "MOD101")
+    assert finding.variables == ("s",)
+    assert finding.evidence["used_by"] == sorted(f"a_{g}" for g in range(30))
+
+
+def test_an_invalid_prior_among_many_scalars_is_named():
+    with pm.Model() as model:
+        xs = [pm.Normal(f"x_{i}", 0, 1) for i in range(40)]
+        pm.Normal("bad", 0, -1)
+        pm.Normal("y", pm.math.stack(xs).mean(), 1, observed=Y)
+    report = lint(model)
+    finding = only(report, "MOD201")
+    assert finding.variables == ("bad",) and finding.severity == "error"
+    assert "`sigma > 0`" in finding.message
+    assert "scale < 0" in {s.code: s.reason for s in report.checks_skipped}["MOD601"]
+
+
+def test_sums_of_many_terms_evaluate():
+    # PyTensor's rewrites merge these sums into one addition of 40 terms, which its Python
+    # implementation (NumPy's ufuncs) cannot take: the start and the prior predictive failed.
+    with pm.Model() as model:
+        xs = [pm.Normal(f"x_{i}", 0, 1) for i in range(40)]
+        pm.Normal("y", pm.math.stack(xs).sum(), 10, observed=Y)
+        pm.Normal("z", sum(xs), 10, observed=Y)
+    report = lint(model)
+    assert "MOD201" not in {f.code for f in report.findings}
+    assert [s.code for s in report.checks_skipped] == ["MOD502"] or report.checks_skipped == []
+    assert "INT001" not in {f.code for f in report.findings}
+
+
+def test_large_variables_take_the_first_of_the_prior_draws():
+    from pymc_doctor.modelgraph import PRIOR_DRAWS, PRIOR_SEED, PRIOR_VALUES, ModelFacts
+
+    size = 50_000
+    with pm.Model() as model:
+        z = pm.Normal("z", 0, 1, shape=size)
+        pm.Normal("y", z, 1, observed=np.zeros(size))
+    facts = ModelFacts(model)
+    assert facts.prior_draws == PRIOR_VALUES // size < PRIOR_DRAWS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        draws = pm.sample_prior_predictive(
+            draws=PRIOR_DRAWS,
+            model=model,
+            random_seed=PRIOR_SEED,
+            return_inferencedata=False,
+            compile_kwargs={"mode": "FAST_COMPILE"},
+        )
+    for name in ("z", "y"):
+        np.testing.assert_array_equal(facts.prior[name], draws[name][: facts.prior_draws], err_msg=name)
+
+
 # --- after sampling: the model and its trace together --------------------------------------------------
 
 
