@@ -105,6 +105,13 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
+def _shadowing_here() -> list[str] | None:
+    try:
+        return shadowing(Path.cwd())
+    except OSError:  # a working directory that was removed
+        return None
+
+
 def fingerprint() -> str:
     """A hash of everything the probes' results depend on (see the module's docstring)."""
     compilers = [shutil.which(name) for name in COMPILERS]
@@ -122,7 +129,7 @@ def fingerprint() -> str:
         "compilers": [_stamp(os.path.realpath(path) if path else None) for path in compilers],
         "system": [_stamp(SYSTEM_FILES[0]), _content(SYSTEM_FILES[1])],
         "cores": os.cpu_count(),
-        "shadowing": shadowing(Path.cwd()),
+        "shadowing": _shadowing_here(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -118,3 +118,11 @@ def test_the_cache_keeps_the_most_recently_used_installations(cache_dir):
         probecache.store(f"key {index}", healthy_results())
     stored = json.loads((cache_dir / probecache.CACHE_FILE).read_text())["entries"]
     assert len(stored) == probecache.MAX_ENTRIES and "key 0" not in stored and f"key {index}" in stored
+
+
+def test_a_removed_working_directory_still_has_a_fingerprint(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert len(probecache.fingerprint()) == 64
