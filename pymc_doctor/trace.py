@@ -147,7 +147,8 @@ class TraceView:
         for label in labels:
             name = label if label in self.posterior else label.split("[", 1)[0]
             index = self.element_labels(name).index(label)
-            data[label] = (("chain", "draw"), self.draws_of(name)[:, :, index])
+            # Only that element is read and converted: a plot must not copy a whole large variable.
+            data[label] = (("chain", "draw"), self.draws_of(name, (index, index + 1))[:, :, 0])
         return xr.Dataset(data, coords={"chain": self.posterior["chain"], "draw": self.posterior["draw"]})
 
     def dims_of(self, name: str) -> tuple[str, ...]:
