@@ -329,20 +329,26 @@ def _marked_percentiles(
     return {"marked_percentile": marked_mean, "unmarked_percentile": unmarked_mean}
 
 
-def _count_below(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per row, how many entries of the sorted row are below each of ``values``: ``np.searchsorted``
-    for every row at once, by binary lifting (steps of halving powers of two) on all of them."""
+def _count_below(ordered: np.ndarray, values: np.ndarray, *, or_equal: bool = False) -> np.ndarray:
+    """Per row, how many entries of the sorted row are below (or equal to) each of ``values``:
+    ``np.searchsorted`` for every row at once, by binary lifting (steps of halving powers of two)."""
     rows, size = ordered.shape
     flat = ordered.ravel()
     base = np.arange(-1, rows * size - 1, size)[:, None]
+    compare = np.less_equal if or_equal else np.less
     below = np.zeros(values.shape, dtype=np.intp)
     step = 1 << (size.bit_length() - 1)
     while step:
-        # Take the step if the entry it would count last is still below the value.
+        # Take the step if the entry it would count last is still below (or equal to) the value.
         reach = below + step
-        np.add(below, step, out=below, where=(reach <= size) & (flat[base + np.minimum(reach, size)] < values))
+        np.add(below, step, out=below, where=(reach <= size) & compare(flat[base + np.minimum(reach, size)], values))
         step >>= 1
     return below
+
+
+# Steps taken along a run of equal draws before searching for its end instead: continuous draws
+# have runs of one or two, while discrete, constant or Metropolis draws repeat hundreds of times.
+TIE_WALK = 8
 
 
 def _count_equal(ordered: np.ndarray, values: np.ndarray, below: np.ndarray) -> np.ndarray:
@@ -352,11 +358,13 @@ def _count_equal(ordered: np.ndarray, values: np.ndarray, below: np.ndarray) -> 
     start = np.arange(0, rows * size, size)[:, None] + below
     equal = np.zeros(values.shape, dtype=np.intp)
     extending = np.ones(values.shape, dtype=bool)
-    while extending.any():
+    for _ in range(TIE_WALK):
         extending &= below + equal < size
         extending &= flat[np.minimum(start + equal, flat.size - 1)] == values
+        if not extending.any():
+            return equal
         equal += extending
-    return equal
+    return _count_below(ordered, values, or_equal=True) - below
 
 
 def _rhat(z: np.ndarray, scratch: Scratch) -> np.ndarray:

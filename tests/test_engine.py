@@ -180,13 +180,14 @@ def test_statistics_can_be_chosen_and_validated():
     assert all(len(value) == 0 for value in empty.values())
 
 
+@pytest.mark.parametrize("decimals", [6, 2, 0])  # ties: almost none, runs of a dozen, runs of hundreds
 @pytest.mark.parametrize("draws", [1000, 999])
 @pytest.mark.parametrize("flagged", [1, 8, 100, 3990])
-def test_percentiles_of_marked_draws(flagged, draws):
+def test_percentiles_of_marked_draws(flagged, draws, decimals):
     """As divergence_locations computed them: rankdata over all draws of an element, divided by
     their number, averaged over the marked draws and over the others."""
     rng = np.random.default_rng(flagged)
-    values = np.round(rng.standard_normal((5, 4, draws)), 2)
+    values = np.round(rng.standard_normal((5, 4, draws)), decimals)
     values[4, 1, 2] = np.inf
     marked = np.zeros(4 * draws, dtype=bool)
     marked[rng.choice(4 * draws, flagged, replace=False)] = True
