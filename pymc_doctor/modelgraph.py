@@ -1024,6 +1024,26 @@ class ModelFacts:
             values.update(zip(map(id, self._other_free), self.evaluate(self._other_free), strict=True))
         return {rv.name: np.asarray(values[id(rv)]) for rv in self.free}
 
+    def _shapes_at_start(self, graphs: Sequence) -> list[tuple[int, ...] | None]:
+        """The shape of each of ``graphs`` at the initial point: what PyTensor knows statically, the rest
+        evaluated together, or one by one when that fails so that one bad graph keeps its None alone."""
+        shapes = [static_shape(graph) for graph in graphs]
+        unknown = [index for index, shape in enumerate(shapes) if shape is None]
+        if not unknown:
+            return shapes
+        try:
+            values = self.evaluate([graphs[index].shape for index in unknown])
+        except Exception:
+            values = []
+            for index in unknown:
+                try:
+                    values.append(self.evaluate([graphs[index].shape])[0])
+                except Exception:
+                    values.append(None)
+        for index, value in zip(unknown, values, strict=True):
+            shapes[index] = None if value is None else tuple(int(n) for n in value)
+        return shapes
+
     @cached_property
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Shape of every named variable at the initial point; variables whose shape fails are left out."""
@@ -1032,45 +1052,16 @@ class ModelFacts:
             for name, var in self.model.named_vars.items()
             if var not in self.model.observed_RVs and hasattr(var, "shape")
         }
-        known = {name: static_shape(var) for name, var in variables.items()}
-        unknown = {name: var for name, var in variables.items() if known[name] is None}
-        try:
-            values = self.evaluate([var.shape for var in unknown.values()]) if unknown else []
-            evaluated = {name: tuple(int(s) for s in v) for name, v in zip(unknown, values, strict=True)}
-        except Exception:  # one bad variable: evaluate them one by one to keep the others
-            evaluated = {}
-            for name, var in unknown.items():
-                try:
-                    evaluated[name] = tuple(int(s) for s in self.evaluate([var.shape])[0])
-                except Exception:
-                    continue
-        shapes = {name: known[name] if known[name] is not None else evaluated.get(name) for name in variables}
-        return {name: shape for name, shape in shapes.items() if shape is not None}
+        shapes = zip(variables, self._shapes_at_start(list(variables.values())), strict=True)
+        return {name: shape for name, shape in shapes if shape is not None}
 
     @cached_property
     def param_shapes(self) -> dict[str, list[tuple[int, ...]] | None]:
-        """The shapes of each random variable's parameters at the initial point; None where they fail."""
+        """The shapes of each random variable's parameters at the initial point; None where one fails."""
         params = {rv.name: dist_params(rv) for rv in [*self.free, *self.observed]}
-        known = {name: [static_shape(p) for p in ps] for name, ps in params.items()}
-
-        def evaluated(names) -> dict[str, list[tuple[int, ...]]]:
-            unknown = [p for name in names for p, shape in zip(params[name], known[name], strict=True) if shape is None]
-            values = iter(self.evaluate([p.shape for p in unknown]) if unknown else [])
-            return {
-                name: [shape if shape is not None else tuple(int(s) for s in next(values)) for shape in known[name]]
-                for name in names
-            }
-
-        try:
-            return evaluated(list(params))
-        except Exception:  # one bad variable: evaluate them one by one to keep the others
-            shapes: dict[str, list[tuple[int, ...]] | None] = {}
-            for name in params:
-                try:
-                    shapes.update(evaluated([name]))
-                except Exception:
-                    shapes[name] = None
-            return shapes
+        shapes = iter(self._shapes_at_start([p for ps in params.values() for p in ps]))
+        found = {name: [next(shapes) for _ in ps] for name, ps in params.items()}
+        return {name: None if None in listed else listed for name, listed in found.items()}
 
     # --- data
 

@@ -9,6 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 
 import pymc_doctor
@@ -722,6 +723,23 @@ def test_sums_of_many_terms_evaluate():
     assert "MOD201" not in {f.code for f in report.findings}
     assert [s.code for s in report.checks_skipped] == ["MOD502"] or report.checks_skipped == []
     assert "INT001" not in {f.code for f in report.findings}
+
+
+def test_a_shape_that_cannot_be_evaluated_leaves_the_others():
+    from pymc_doctor.modelgraph import ModelFacts
+
+    with pm.Model() as model:
+        n = pm.Normal("n", -5, 0.1)
+        a = pm.Normal("a", 0, 1, shape=3)
+        negative_length = pt.cast(n, "int64")  # -5 at the start: no array has that length
+        pm.Deterministic("bad", pt.zeros(negative_length))
+        pm.Deterministic("good", a * n)
+        pm.Normal("ok", mu=a.sum() * n, sigma=1)
+        pm.Normal("broken", mu=pt.zeros(negative_length).sum() + pt.zeros(negative_length), sigma=1)
+    facts = ModelFacts(model)
+    assert facts.shapes == {"n": (), "a": (3,), "good": (3,), "ok": ()}
+    assert facts.param_shapes["broken"] is None
+    assert facts.param_shapes["ok"] == [(), ()]
 
 
 def test_large_variables_take_the_first_of_the_prior_draws():
