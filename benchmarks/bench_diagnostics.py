@@ -155,6 +155,19 @@ def machine() -> dict:
     }
 
 
+def machine_line(info: dict) -> str:
+    """The line every benchmark prints first: ``bench_all.py`` sets it apart from the tables."""
+    return ", ".join(f"{key} {value}" for key, value in info.items())
+
+
+def publish(info: dict, results, tables: str, json_path: Path | None) -> None:
+    """Print the machine line, then the tables; write the machine and the results to ``json_path``."""
+    print(machine_line(info))
+    print(tables)
+    if json_path:
+        json_path.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+
+
 def table(results: list[dict]) -> str:
     tools = [tool for tool in ("az.summary", "arviz_stats.diagnose") if any(tool in r for r in results)]
     header = ["parameters", "trace MB", "doctor s (CPU s)", "doctor µs/param"]
@@ -230,13 +243,7 @@ def main() -> None:
             sys.exit(f"size {size} failed:\n{process.stderr}")
         results.append(json.loads(process.stdout.strip().splitlines()[-1]))
         print(f"{size:,} parameters done", file=sys.stderr)
-    info = machine()
-    print(", ".join(f"{key} {value}" for key, value in info.items()))
-    print(table(results))
-    print()
-    print(report_table(results))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    publish(machine(), results, f"{table(results)}\n\n{report_table(results)}", args.json)
 
 
 if __name__ == "__main__":

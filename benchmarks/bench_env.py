@@ -95,14 +95,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
-    from bench_diagnostics import machine
+    from bench_diagnostics import machine, publish
 
     results = measure(1 if args.smoke else args.repeats)
-    info = machine()
-    print(", ".join(f"{key} {value}" for key, value in info.items()))
-    print(table(results))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    publish(machine(), results, table(results), args.json)
 
 
 if __name__ == "__main__":

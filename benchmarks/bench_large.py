@@ -157,9 +157,9 @@ def main() -> None:
     failed = {mode: result for mode, result in runs.items() if "failed" in result}
     comparison = {} if "dask" in failed else check_against_references(args.path, scratch)
     sys.path.insert(0, str(HERE))
-    from bench_diagnostics import machine
+    from bench_diagnostics import machine, machine_line
 
-    print(", ".join(f"{key} {value}" for key, value in machine().items()))
+    print(machine_line(machine()))
     print(
         f"Posterior of {args.params + 1:,} parameters: {posterior_bytes / 2**30:.2f} GiB in memory "
         f"({on_disk / 2**30:.2f} GiB on disk, zarr); address space capped at {limit / 2**30:.2f} GiB "

@@ -20,7 +20,6 @@ then a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import warnings
@@ -28,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from bench_diagnostics import machine, timed
+from bench_diagnostics import machine, publish, timed
 
 SIZES = {"scalars": 1_000, "vector": 100_000}
 SMOKE_SIZES = {"scalars": 20, "vector": 1_000}
@@ -196,10 +195,7 @@ def main() -> None:
         results.append(run_case(name, size, repeats))
         print(f"{name} done", file=sys.stderr)
     info = {**machine(), "load_average": " ".join(f"{load:.2f}" for load in os.getloadavg())}
-    print(", ".join(f"{key} {value}" for key, value in info.items()))
-    print(table(results))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    publish(info, results, table(results), args.json)
 
 
 if __name__ == "__main__":
