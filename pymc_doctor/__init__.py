@@ -97,7 +97,8 @@ def _check(idata, model, select, ignore, thresholds, source, namespace) -> Repor
     from pathlib import Path
 
     from pymc_doctor.compat import trace_view
-    from pymc_doctor.runner import Subject, run_checks
+    from pymc_doctor.runner import run_checks
+    from pymc_doctor.subject import Subject
 
     trace = None
     if idata is not None:
@@ -134,7 +135,8 @@ def env(
     from pymc_doctor.checks.environment import PROBE_READERS
     from pymc_doctor.probes import collect
     from pymc_doctor.registry import resolve_thresholds, select_rules
-    from pymc_doctor.runner import Subject, run_checks
+    from pymc_doctor.runner import run_checks
+    from pymc_doctor.subject import Subject
 
     rules = select_rules(select or ["ENV"], ignore, prefixes=["ENV"])
     if not rules:

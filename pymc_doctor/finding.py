@@ -60,6 +60,17 @@ class Finding:
         return data
 
 
+def finding_builder(category: Category):
+    """A function that builds the findings of one rule family: its category, and the rule's code as its page."""
+
+    def build(code: str, severity: Severity, title: str, message: str, **fields: Any) -> Finding:
+        return Finding(
+            code=code, severity=severity, category=category, title=title, message=message, docs=code, **fields
+        )
+
+    return build
+
+
 @dataclass(frozen=True)
 class SkippedCheck:
     code: str

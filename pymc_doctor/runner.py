@@ -2,77 +2,15 @@
 
 from __future__ import annotations
 
-import platform
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pymc_doctor import compat
 from pymc_doctor.finding import Finding, Report, SkippedCheck
 from pymc_doctor.registry import CannotCheck, Rule, resolve_thresholds, select_rules
-
-if TYPE_CHECKING:
-    from pymc_doctor.trace import TraceView
+from pymc_doctor.subject import Subject
 
 INTERNAL_CODE = "INT001"
-
-
-@dataclass
-class Subject:
-    """What the checks look at: a trace, a model, the environment; any of them may be absent."""
-
-    trace: TraceView | None = None
-    model: Any = None  # a pymc.Model
-    env: Any = None  # the environment probes' results
-
-    def has(self, need: str) -> bool:
-        """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all."""
-        part = {"sample_stats": "trace", "nuts": "trace"}.get(need, need)
-        return getattr(self, part, None) is not None
-
-    def missing(self, need: str) -> str | None:
-        """Why ``need`` is unavailable, or None when it is there."""
-        if need == "model":
-            return None if self.model is not None else "no model was given"
-        if need == "env":
-            return None if self.env is not None else "the environment was not examined"
-        trace = self.trace
-        if need == "trace":
-            return None if trace is not None else "no trace was given"
-        if need == "sample_stats":
-            if trace is None:
-                return "no trace was given"
-            return None if trace.sample_stats is not None else "the trace has no sampler statistics"
-        if need == "nuts":
-            if trace is None:
-                return "no trace was given"
-            if not trace.is_nuts:
-                return f"the trace was not sampled with NUTS (sampler: {trace.sampler})"
-            return None if trace.sample_stats is not None else "the trace has no sampler statistics"
-        return f"this run has no {need}"
-
-    def context(self) -> dict[str, Any]:
-        context: dict[str, Any] = {
-            "versions": compat.library_versions(),
-            "python": platform.python_version(),
-            "platform": platform.platform(terse=True),
-        }
-        if self.trace is not None:
-            trace = self.trace
-            context["trace"] = {
-                "source": trace.source,
-                "sampler": trace.sampler,
-                "library": trace.library,
-                "library_version": trace.library_version,
-                "chains": trace.chains,
-                "draws": trace.draws,
-                "tuning_steps": trace.tuning_steps,
-                "max_tree_depth": trace.max_tree_depth,
-                "groups": list(trace.groups),
-                "variables": len(trace.variable_names()),
-            }
-        return context
 
 
 def _internal_finding(rule: Rule, exc: BaseException) -> Finding:

@@ -18,3 +18,20 @@ def private_probe_cache(tmp_path_factory):
         del os.environ["PYMC_DOCTOR_CACHE_DIR"]
     else:
         os.environ["PYMC_DOCTOR_CACHE_DIR"] = previous
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run the slow end-to-end tests (as .ci/run does)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: an end-to-end test (live sampling, browser, subprocess scenarios)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow end-to-end test: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

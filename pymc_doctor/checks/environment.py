@@ -29,7 +29,7 @@ from pymc_doctor.probes import (
     ProbeResult,
 )
 from pymc_doctor.registry import CannotCheck, rule
-from pymc_doctor.runner import Subject
+from pymc_doctor.subject import Subject
 
 ENV = "env"
 

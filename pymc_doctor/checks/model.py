@@ -33,7 +33,7 @@ from pymc_doctor.modelgraph import (
     transparent_base,
 )
 from pymc_doctor.registry import CannotCheck, rule
-from pymc_doctor.runner import Subject
+from pymc_doctor.subject import Subject
 
 MODEL = "model"
 SCALE_PARAMETERS = {"sigma", "tau", "sd", "b", "s", "scale"}

@@ -12,7 +12,7 @@ from scipy import stats as scipy_stats
 from pymc_doctor import engine, remedies
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, Severity
 from pymc_doctor.registry import CannotCheck, rule
-from pymc_doctor.runner import Subject
+from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 
 SAMPLING = "sampling"

@@ -16,7 +16,8 @@ import pymc_doctor
 from pymc_doctor import examples
 from pymc_doctor.modelgraph import nice
 from pymc_doctor.registry import all_rules
-from pymc_doctor.runner import Subject, run_checks
+from pymc_doctor.runner import run_checks
+from pymc_doctor.subject import Subject
 from tests.support import findings_of
 
 MODEL_CODES = [r.code for r in all_rules() if r.category == "model" and r.needs == ("model",)]

@@ -1,0 +1,72 @@
+"""The subject of a doctor run: the normalized views the rules read (trace, model, environment, error)."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pymc_doctor import compat
+
+if TYPE_CHECKING:
+    from pymc_doctor.trace import TraceView
+
+
+@dataclass
+class Subject:
+    """What the checks look at: a trace, a model, the environment, an error; any of them may be absent."""
+
+    trace: TraceView | None = None
+    model: Any = None  # a pymc.Model
+    env: Any = None  # the environment probes' results
+    error: Any = None  # an error's text, parsed (``ErrorText``), for the explain rules
+
+    def has(self, need: str) -> bool:
+        """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all."""
+        part = {"sample_stats": "trace", "nuts": "trace"}.get(need, need)
+        return getattr(self, part, None) is not None
+
+    def missing(self, need: str) -> str | None:
+        """Why ``need`` is unavailable, or None when it is there."""
+        if need == "model":
+            return None if self.model is not None else "no model was given"
+        if need == "env":
+            return None if self.env is not None else "the environment was not examined"
+        if need == "error":
+            return None if self.error is not None else "no error was given"
+        trace = self.trace
+        if need == "trace":
+            return None if trace is not None else "no trace was given"
+        if need == "sample_stats":
+            if trace is None:
+                return "no trace was given"
+            return None if trace.sample_stats is not None else "the trace has no sampler statistics"
+        if need == "nuts":
+            if trace is None:
+                return "no trace was given"
+            if not trace.is_nuts:
+                return f"the trace was not sampled with NUTS (sampler: {trace.sampler})"
+            return None if trace.sample_stats is not None else "the trace has no sampler statistics"
+        return f"this run has no {need}"
+
+    def context(self) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "versions": compat.library_versions(),
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+        }
+        if self.trace is not None:
+            trace = self.trace
+            context["trace"] = {
+                "source": trace.source,
+                "sampler": trace.sampler,
+                "library": trace.library,
+                "library_version": trace.library_version,
+                "chains": trace.chains,
+                "draws": trace.draws,
+                "tuning_steps": trace.tuning_steps,
+                "max_tree_depth": trace.max_tree_depth,
+                "groups": list(trace.groups),
+                "variables": len(trace.variable_names()),
+            }
+        return context
