@@ -60,6 +60,62 @@ class Finding:
         return data
 
 
+Confidence = Literal["high", "medium", "low"]
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of a report's treatment plan: what to do, as code in the user's names.
+
+    ``addresses`` are the codes of the diagnoses it treats; ``lasting`` marks a fix of the cause
+    (a rewrite) rather than a setting that eases a symptom. ``cost`` orders the plan, cheap first.
+    ``action`` says, as data, what ``treat`` applies to a copy of the model (``{"kind": "sample",
+    "kwargs": {...}}``, ``{"kind": "noncentered", ...}``); None for a step only a person can take.
+    """
+
+    description: str
+    code: str
+    addresses: tuple[str, ...] = ()
+    lasting: bool = False
+    cost: int = 0
+    action: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "code": self.code,
+            "addresses": list(self.addresses),
+            "lasting": self.lasting,
+        }
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A cause that explains several findings: a funnel, multimodality, a ridge, failed adaptation..."""
+
+    code: str
+    name: str
+    title: str
+    cause: str
+    variables: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict)
+    findings: tuple[str, ...] = ()  # the codes of the findings it explains
+    confidence: Confidence = "medium"
+    steps: tuple[PlanStep, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "title": self.title,
+            "cause": self.cause,
+            "variables": list(self.variables),
+            "evidence": self.evidence,
+            "findings": list(self.findings),
+            "confidence": self.confidence,
+        }
+
+
 def finding_builder(category: Category):
     """A function that builds the findings of one rule family: its category, and the rule's code as its page."""
 
@@ -86,6 +142,8 @@ class Report:
     checks_run: list[str] = field(default_factory=list)
     checks_skipped: list[SkippedCheck] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    plan: list[PlanStep] = field(default_factory=list)
     # The normalized trace the findings came from, for renderers that draw plots; never serialized.
     trace: Any = field(default=None, repr=False, compare=False)
 
@@ -168,6 +226,8 @@ class Report:
             "context": self.context,
             "verdict": self.verdict(),
             "counts": self.counts(),
+            "diagnoses": [d.to_dict() for d in self.diagnoses],
+            "plan": [step.to_dict() for step in self.plan],
             "findings": [f.to_dict() for f in self.findings],
             "checks_run": list(self.checks_run),
             "checks_skipped": [dataclasses.asdict(s) for s in self.checks_skipped],
