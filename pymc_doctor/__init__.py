@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 # Imported eagerly (it is light) so that ``pymc_doctor.explain`` stays the function below, not the module.
 from pymc_doctor.explain import explain_error
-
-__version__ = "0.1.0"
+from pymc_doctor.version import __version__
 
 if TYPE_CHECKING:
-    from pymc_doctor.finding import Report
+    from pymc_doctor.reports import Report
 
 __all__ = ["__version__", "check", "env", "explain", "lint"]
 
@@ -97,6 +96,7 @@ def _check(idata, model, select, ignore, thresholds, source, namespace) -> Repor
     from pathlib import Path
 
     from pymc_doctor.compat import trace_view
+    from pymc_doctor.reports import Report
     from pymc_doctor.runner import run_checks
     from pymc_doctor.subject import Subject
 
@@ -107,13 +107,13 @@ def _check(idata, model, select, ignore, thresholds, source, namespace) -> Repor
         trace = trace_view(idata, source=source)
     subject = Subject(trace=trace, model=model)
     if model is None:
-        return run_checks(subject, select=select, ignore=ignore, thresholds=thresholds)
+        return Report.of(run_checks(subject, select=select, ignore=ignore, thresholds=thresholds))
     from pymc_doctor.modelgraph import describe, session
 
     with session(model, namespace):
         report = run_checks(subject, select=select, ignore=ignore, thresholds=thresholds)
         report.context["model"] = describe(model)
-    return report
+    return Report.of(report)
 
 
 def env(
@@ -135,6 +135,7 @@ def env(
     from pymc_doctor.checks.environment import PROBE_READERS
     from pymc_doctor.probes import collect
     from pymc_doctor.registry import resolve_thresholds, select_rules
+    from pymc_doctor.reports import Report
     from pymc_doctor.runner import run_checks
     from pymc_doctor.subject import Subject
 
@@ -148,4 +149,4 @@ def env(
     facts = collect(quick=quick, probes=probes, fresh=fresh)
     report = run_checks(Subject(env=facts), select=codes, thresholds=thresholds, prefixes=["ENV"])
     report.context["environment"] = facts.summary()
-    return report
+    return Report.of(report)

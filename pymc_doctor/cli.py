@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pymc_doctor import __version__
+from pymc_doctor.version import __version__
 
 DEMO_REPORT = "pymc-doctor-report.html"
 

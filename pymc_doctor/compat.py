@@ -1,4 +1,4 @@
-"""The one place that knows library lines, trace containers and sampler statistic names.
+"""The one place that knows library lines and trace containers (sampler names: ``samplers``).
 
 PyMC 5 + ArviZ 0.x return ``InferenceData``; PyMC 6 + ArviZ 1.x return ``xarray.DataTree``;
 nutpie, numpyro and blackjax name their statistics differently. Everything downstream sees a
@@ -11,7 +11,6 @@ versions from this module and starts faster without them.
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Mapping
 from functools import cache
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
+
+from pymc_doctor.samplers import DEFAULT_MAX_TREE_DEPTH, STAT_ALIASES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,25 +42,6 @@ TRACKED_DISTRIBUTIONS = (
     "blackjax",
     "jax",
 )
-
-# Canonical statistic -> names used by PyMC's NUTS, nutpie, numpyro/blackjax (through PyMC) and Stan.
-STAT_ALIASES: dict[str, tuple[str, ...]] = {
-    "diverging": ("diverging", "divergent__"),
-    "tree_depth": ("tree_depth", "depth", "treedepth__"),
-    "max_depth_hit": ("reached_max_treedepth", "maxdepth_reached"),
-    "energy": ("energy", "energy__"),
-    "energy_error": ("energy_error",),
-    "step_size": ("step_size", "stepsize__"),
-    "accept": ("acceptance_rate", "mean_tree_accept", "accept_stat__", "accept"),
-    "n_steps": ("n_steps", "n_leapfrog__"),
-    "lp": ("lp", "logp", "lp__"),
-}
-
-DEFAULT_MAX_TREE_DEPTH = {"pymc-nuts": 10, "nutpie": 10, "numpyro": 10, "blackjax": 10, "stan": 10}
-NUTS_SAMPLERS = frozenset(DEFAULT_MAX_TREE_DEPTH)
-
-# PyMC names a transformed free variable `<name>_<transform>__` (nutpie's `tau_log__` is `tau`).
-_TRANSFORMED_NAME = re.compile(r"^(?P<name>.+?)_(?P<transform>[a-z]+)__$")
 
 
 class TraceError(ValueError):
@@ -85,11 +67,6 @@ def arviz_major() -> int:
         return Version(distribution_version("arviz") or "0").major
     except InvalidVersion:
         return 0
-
-
-def untransformed_name(name: str) -> str:
-    match = _TRANSFORMED_NAME.match(name)
-    return match.group("name") if match else name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,13 +48,20 @@ class Diagnostics:
     divergent_percentile: np.ndarray | None = None
     other_percentile: np.ndarray | None = None
 
-    def worst(self, column: str, n: int, *, largest: bool) -> pd.DataFrame:
-        finite = self.table[np.isfinite(self.table[column])]
-        return finite.nlargest(n, column) if largest else finite.nsmallest(n, column)
-
     def rows_of(self, name: str) -> slice:
         """The table rows (and chain statistics rows) of a variable's elements."""
         return self.rows[name]
+
+
+# Each trace's diagnostics, computed by the first check that asks and shared by the others.
+_COMPUTED: weakref.WeakKeyDictionary[TraceView, Diagnostics] = weakref.WeakKeyDictionary()
+
+
+def diagnostics_of(trace: TraceView) -> Diagnostics:
+    """The trace's diagnostics, computed once and kept for as long as the trace lives."""
+    if trace not in _COMPUTED:
+        _COMPUTED[trace] = compute_diagnostics(trace)
+    return _COMPUTED[trace]
 
 
 def thread_count() -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
+
+from pymc_doctor.version import __version__
 
 Severity = Literal["error", "warning", "info"]
 Category = Literal["env", "model", "sampling"]
@@ -182,44 +183,11 @@ class Report:
             findings=redactor.value(self.findings),
             checks_skipped=redactor.value(self.checks_skipped),
             context=redactor.value(self.context),
+            diagnoses=redactor.value(self.diagnoses),
+            plan=redactor.value(self.plan),
         )
 
-    def to_json(self) -> str:
-        from pymc_doctor.reports.json import render_json
-
-        return render_json(self)
-
-    def show(self) -> None:
-        """Print the terminal form."""
-        from pymc_doctor.reports.terminal import render_terminal
-
-        print(render_terminal(self))
-
-    def save(self, path, *, redact: bool = True) -> Path:
-        """Write the report in the format its extension names (.html, .md, .json, .txt); redacted by default."""
-        from pymc_doctor.reports import RENDERERS, SUFFIXES
-
-        path = Path(path)
-        fmt = SUFFIXES.get(path.suffix.lower())
-        if fmt is None:
-            raise ValueError(f"cannot tell the format from {path.name!r}: use one of {', '.join(SUFFIXES)}")
-        report = self.redacted() if redact else self
-        path.write_text(RENDERERS[fmt](report).rstrip("\n") + "\n", encoding="utf-8")
-        return path
-
-    def _repr_html_(self) -> str:
-        from pymc_doctor.reports.html import render_html
-
-        return render_html(self.redacted(), compact=True)
-
-    def _repr_markdown_(self) -> str:
-        from pymc_doctor.reports.markdown import render_markdown
-
-        return render_markdown(self.redacted())
-
     def to_dict(self) -> dict[str, Any]:
-        from pymc_doctor import __version__
-
         return {
             "schema": SCHEMA,
             "tool": {"name": "pymc-doctor", "version": __version__},

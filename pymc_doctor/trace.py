@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from pymc_doctor.samplers import NUTS_SAMPLERS, untransformed_name
+
 if TYPE_CHECKING:
     from pymc_doctor.diagnostics import Diagnostics
 
@@ -54,8 +56,6 @@ class TraceView:
 
     @property
     def is_nuts(self) -> bool:
-        from pymc_doctor.compat import NUTS_SAMPLERS
-
         return self.sampler in NUTS_SAMPLERS or self.sampler == "compound"
 
     def stat(self, name: str) -> np.ndarray | None:
@@ -66,8 +66,6 @@ class TraceView:
 
     def variable_names(self) -> list[str]:
         """Posterior variables worth diagnosing: numeric, not empty, with chain and draw, not a transformed copy."""
-        from pymc_doctor.compat import untransformed_name
-
         present = set(self.posterior.data_vars)
         names = []
         for name, variable in self.posterior.data_vars.items():

@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 from pymc_doctor import compat
-from pymc_doctor.compat import TraceError, trace_view, untransformed_name
+from pymc_doctor.compat import TraceError, trace_view
+from pymc_doctor.samplers import untransformed_name
 from tests.support import load, trace_path
 
 CANONICAL_NUTS = {"diverging", "tree_depth", "max_depth_hit", "energy", "step_size", "accept", "n_steps", "lp"}

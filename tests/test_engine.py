@@ -15,6 +15,7 @@ from pymc_doctor import compat, engine
 from pymc_doctor.compat import trace_view
 from pymc_doctor.diagnostics import compute_diagnostics
 from pymc_doctor.quiet import quiet
+from tests import oracle
 from tests.support import TRACE_DIR, arviz_example, load
 
 FIXTURES = sorted(path.stem for path in TRACE_DIR.glob("*.nc"))
@@ -46,15 +47,15 @@ def arviz_statistics(posterior: xr.Dataset) -> dict[str, xr.Dataset]:
     with warnings.catch_warnings(), quiet("arviz"), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         expected = {
-            "rhat": compat.rhat(posterior),
-            "ess_bulk": compat.ess(posterior, "bulk"),
-            "ess_tail": compat.ess(posterior, "tail"),
-            "ess_mean": compat.ess(posterior, "mean"),
-            "ess_sd": compat.ess(posterior, "sd"),
-            "mcse_mean": compat.mcse(posterior, "mean"),
+            "rhat": oracle.rhat(posterior),
+            "ess_bulk": oracle.ess(posterior, "bulk"),
+            "ess_tail": oracle.ess(posterior, "tail"),
+            "ess_mean": oracle.ess(posterior, "mean"),
+            "ess_sd": oracle.ess(posterior, "sd"),
+            "mcse_mean": oracle.mcse(posterior, "mean"),
         }
         with arviz_without_numba():
-            expected["mcse_sd"] = compat.mcse(posterior, "sd")
+            expected["mcse_sd"] = oracle.mcse(posterior, "sd")
     return expected
 
 
@@ -152,9 +153,9 @@ def test_ebfmi_matches_arviz(name):
     energy = trace_view(load(name)).stat("energy")
     # With numba, ArviZ 0.23 takes the variance as E[x²] - E[x]², which loses digits on energies
     # far from zero (2e-10 relative here); without it, ArviZ and the engine agree to rounding.
-    np.testing.assert_allclose(engine.bfmi(energy), compat.bfmi(energy), rtol=1e-8)
+    np.testing.assert_allclose(engine.bfmi(energy), oracle.bfmi(energy), rtol=1e-8)
     with arviz_without_numba():
-        np.testing.assert_allclose(engine.bfmi(energy), compat.bfmi(energy), rtol=1e-14)
+        np.testing.assert_allclose(engine.bfmi(energy), oracle.bfmi(energy), rtol=1e-14)
 
 
 def test_tail_quantiles_follow_the_installed_line():

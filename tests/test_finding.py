@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pymc_doctor.finding import SCHEMA, Finding, Report, RerunStep, SkippedCheck
+from pymc_doctor.finding import SCHEMA, Diagnosis, Finding, PlanStep, Report, RerunStep, SkippedCheck
 
 
 def _finding(severity="error", code="SMP101"):
@@ -38,8 +38,44 @@ def test_to_dict_schema():
     data = report.to_dict()
     assert data["schema"] == SCHEMA
     assert data["tool"]["name"] == "pymc-doctor"
-    assert set(data) == {"schema", "tool", "context", "verdict", "counts", "findings", "checks_run", "checks_skipped"}
+    assert set(data) == {
+        "schema",
+        "tool",
+        "context",
+        "verdict",
+        "counts",
+        "diagnoses",
+        "plan",
+        "findings",
+        "checks_run",
+        "checks_skipped",
+    }
     finding = data["findings"][0]
     assert finding["variables"] == ["tau"]
     assert finding["rerun"] == [{"description": "step", "code": "pm.sample()"}]
     assert data["checks_skipped"] == [{"code": "SMP102", "name": "tree-depth", "reason": "why"}]
+
+
+def test_diagnoses_and_plan_serialize_without_their_internal_fields():
+    step = PlanStep(
+        "Rewrite `theta` non-centered", "theta = ...", ("DX101",), lasting=True, cost=3, action={"kind": "x"}
+    )
+    diagnosis = Diagnosis(
+        "DX101", "funnel", "A funnel", "cause", ("tau",), {"share": 0.1}, ("SMP101",), "high", (step,)
+    )
+    data = Report(diagnoses=[diagnosis], plan=[step]).to_dict()
+    assert data["diagnoses"] == [
+        {
+            "code": "DX101",
+            "name": "funnel",
+            "title": "A funnel",
+            "cause": "cause",
+            "variables": ["tau"],
+            "evidence": {"share": 0.1},
+            "findings": ["SMP101"],
+            "confidence": "high",
+        }
+    ]
+    assert data["plan"] == [
+        {"description": "Rewrite `theta` non-centered", "code": "theta = ...", "addresses": ["DX101"], "lasting": True}
+    ]

@@ -11,6 +11,7 @@ import jinja2
 import markupsafe
 
 from pymc_doctor.finding import Finding, Report
+from pymc_doctor.version import __version__
 
 MARK = {"error": "✗", "warning": "⚠", "info": "ℹ"}
 SEVERITY_LABEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -73,8 +74,6 @@ def evidence_items(finding: Finding) -> list[tuple[str, str]]:
 
 def context_summary(report: Report) -> dict[str, Any]:
     """The facts a helper on the forum asks for first: versions, platform, sampler and run shape."""
-    from pymc_doctor import __version__
-
     context = report.context
     return {
         "tool_version": __version__,

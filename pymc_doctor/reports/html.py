@@ -16,6 +16,7 @@ from pymc_doctor.reports.common import (
 )
 from pymc_doctor.reports.markdown import render_markdown
 from pymc_doctor.reports.plots import plot_data_uri
+from pymc_doctor.version import __version__
 
 
 def _rule_page(code: str) -> str:
@@ -67,8 +68,6 @@ def _graph(variables: list[dict]) -> str | None:
 
 def render_html(reports: Report | Iterable[Report], *, color: bool = False, compact: bool = False) -> str:
     """One page for one or several reports; ``compact`` is the notebook form (no page styles, no plots)."""
-    from pymc_doctor import __version__
-
     reports = [reports] if isinstance(reports, Report) else list(reports)
     sections = [_section(report, index, compact=compact) for index, report in enumerate(reports, 1)]
     template = template_environment(autoescape=True).get_template("report.html.j2")
