@@ -42,7 +42,10 @@ def _emit(report, fmt: str, output: Path | None, *, redact: bool = True, share: 
         reports = [r.redacted() for r in reports]
     render = RENDERERS[fmt]
     color = output is None and sys.stdout.isatty()
-    text = render(reports, color=color) if fmt == "html" else "\n\n".join(render(r, color=color) for r in reports)
+    if fmt in ("html", "json"):  # one document, whatever the number of reports
+        text = render(reports if len(reports) > 1 else reports[0], color=color)
+    else:
+        text = "\n\n".join(render(r, color=color) for r in reports)
     if output is not None:
         output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
         click.echo(f"Report written to {output}", err=True)
@@ -90,7 +93,7 @@ def share_options(command):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pymc-doctor")
 def main() -> None:
-    """Find what is wrong with a PyMC trace, and how to fix it."""
+    """Find what is wrong with a PyMC installation, model or trace, and how to fix it."""
     # The command draws plots for its HTML report only: never a window, even where a display exists.
     os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -233,17 +236,20 @@ def explain(source: str, fmt: str, output: Path | None, share, keep_private) -> 
 @main.command()
 @click.argument("code", required=False)
 def rules(code: str | None) -> None:
-    """List the rules, or print one rule's page (by code or name)."""
+    """List the rules, those of a code prefix (`MOD`, `SMP2`), or print one rule's page (by code or name)."""
     from pymc_doctor.registry import all_rules, find_rule
 
-    if code is None:
-        for rule in all_rules():
-            click.echo(f"{rule.code}  {rule.name:<20} {rule.severity:<8} {rule.summary}")
-        return
     try:
-        rule = find_rule(code)
+        rule = find_rule(code) if code else None
     except KeyError:
-        _fail(f"no rule {code!r} (see `pymc-doctor rules`)")
+        rule = None
+    if rule is None:
+        listed = [r for r in all_rules() if code is None or r.code.startswith(code.upper())]
+        if not listed:
+            _fail(f"no rule {code!r} (see `pymc-doctor rules`)")
+        for listed_rule in listed:
+            click.echo(f"{listed_rule.code}  {listed_rule.name:<20} {listed_rule.severity:<8} {listed_rule.summary}")
+        return
     click.echo(f"{rule.code} ({rule.name}) · {rule.category} · default severity {rule.severity}\n")
     click.echo(rule.page)
     if rule.params:
@@ -266,7 +272,8 @@ def rules(code: str | None) -> None:
     help="Where to write the HTML report.",
 )
 def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
-    """Sample the talk's bioassay model and the centered eight schools, and report on both."""
+    """Sample two examples and report on both: the bioassay model of PyMC's getting-started talk
+    (healthy) and the centered eight schools (a funnel)."""
     from pymc_doctor import check as run_check
     from pymc_doctor.demo import sample_example
 
@@ -274,9 +281,11 @@ def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
     for name in ("bioassay", "centered_eight"):
         click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
         idata = sample_example(name, seed=seed, draws=draws, tune=tune)
-        report = run_check(idata, source=f"example: {name}")
-        _emit(report, fmt, None)
-        click.echo("")
-        reports.append(report)
+        reports.append(run_check(idata, source=f"example: {name}"))
+        if fmt not in ("json", "html"):  # text forms come as each example is done; documents come whole
+            _emit(reports[-1], fmt, None)
+            click.echo("")
+    if fmt in ("json", "html"):
+        _emit(reports, fmt, None)
     _emit(reports, "html", html_path)
     click.echo(f"Open {html_path.resolve().as_uri()} in a browser for the full report with plots.", err=True)

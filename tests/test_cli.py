@@ -92,3 +92,45 @@ def test_rules_list_and_page():
     for section in ("What it checks:", "Why it matters:", "Threshold:", "Example:", "Fix:", "max_divergences = 0"):
         assert section in page.output
     assert invoke("rules", "SMP000").exit_code == 2
+
+
+def test_rules_of_a_prefix():
+    listing = invoke("rules", "MOD")
+    assert listing.exit_code == 0
+    codes = [line.split()[0] for line in listing.output.splitlines()]
+    assert codes and all(code.startswith("MOD") for code in codes)
+    assert "MOD101" in codes and "MOD602" in codes
+
+
+def test_a_selected_rule_whose_input_is_absent_is_listed_as_not_checked(tmp_path):
+    out = tmp_path / "report.json"
+    result = invoke("check", trace_path("bioassay"), "--select", "MOD101,SMP101", "--format", "json", "--output", out)
+    assert result.exit_code == 0
+    data = json.loads(out.read_text())
+    assert data["checks_run"] == ["SMP101"]
+    assert data["checks_skipped"] == [{"code": "MOD101", "name": "scale-prior-sign", "reason": "no model was given"}]
+
+
+SCRIPT_HEALTHY_THEN_SICK = """
+import numpy as np
+import pymc as pm
+
+y = np.random.default_rng(0).normal(size=20)
+with pm.Model() as healthy:
+    pm.Normal("y", pm.Normal("mu"), pm.HalfNormal("sigma"), observed=y)
+
+with pm.Model() as sick:
+    pm.Normal("y", pm.Normal("mu"), pm.Normal("sigma"), observed=y)
+"""
+
+
+def test_a_script_whose_second_model_is_sick_exits_1(tmp_path):
+    script = tmp_path / "two_models.py"
+    script.write_text(SCRIPT_HEALTHY_THEN_SICK)
+    out = tmp_path / "report.json"
+    result = invoke("check", script, "--select", "MOD101", "--format", "json", "--output", out)
+    assert result.exit_code == 1
+    # one report per model, in the order the script defines them
+    reports = json.loads(out.read_text())
+    assert [r["context"]["model"]["name"] for r in reports] == ["healthy", "sick"]
+    assert [r["counts"]["error"] for r in reports] == [0, 1]

@@ -33,6 +33,8 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def render_json(report: Report, *, color: bool = False) -> str:
-    data = json.loads(json.dumps(report.to_dict(), default=_plain))
+def render_json(report: Report | list[Report], *, color: bool = False) -> str:
+    """One JSON document: a report's object, or a list of them for several (a script's models, the demo)."""
+    content = [r.to_dict() for r in report] if isinstance(report, list) else report.to_dict()
+    data = json.loads(json.dumps(content, default=_plain))
     return json.dumps(_finite(data), indent=2, allow_nan=False)
