@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-import pymc_doctor
+import xarray as xr
+
 from pymc_doctor.finding import Finding, Report
 from pymc_doctor.redact import Redactor
 from tests.support import trace_path
@@ -58,25 +59,36 @@ def test_report_redaction_reaches_every_field():
     assert report.findings[0].title == "in /home/jane.doe"  # the original is untouched
 
 
+def _trace_with_private_labels(path, labels):
+    """The centered eight schools with the schools renamed: coordinates reach the findings' element names."""
+    posterior = xr.open_dataset(trace_path("centered_eight"), group="posterior").load()
+    stats = xr.open_dataset(trace_path("centered_eight"), group="sample_stats").load()
+    posterior.assign_coords(school=labels).to_netcdf(path, group="posterior", engine="h5netcdf")
+    stats.to_netcdf(path, group="sample_stats", mode="a", engine="h5netcdf")
+
+
 def test_cli_outputs_carry_no_planted_private_values(tmp_path):
     home = tmp_path / "home" / "plantedhome"
     data = home / "My Data"
     data.mkdir(parents=True)
     trace = data / "trace.nc"
-    trace.write_bytes(trace_path("centered_eight").read_bytes())
+    _trace_with_private_labels(trace, [f"{home}/school{i} planted-secret-42" for i in range(8)])
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "MY_API_TOKEN": "planted-secret-42", "USER": "plantedhome"}
     env["PYTHONPATH"] = ":".join(sys.path)
-    for args in (["--format", "json"], ["--format", "markdown"], ["--format", "html"], ["--share"]):
-        process = subprocess.run(
-            [sys.executable, "-m", "pymc_doctor", "check", str(trace), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=180,
-        )
+
+    def run(*args):
+        command = [sys.executable, "-m", "pymc_doctor", "check", str(trace), *args]
+        process = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
         assert process.returncode == 1, process.stderr
-        assert str(home) not in process.stdout and "planted-secret-42" not in process.stdout
-    pymc_doctor.check(trace)  # readable, so the check above was about redaction, not a failure
+        return process.stdout
+
+    # Without redaction the planted values are there: the findings name the schools.
+    unredacted = run("--format", "json", "--no-redact")
+    assert str(home) in unredacted and "planted-secret-42" in unredacted
+    for args in (["--format", "json"], ["--format", "markdown"], ["--format", "html"], ["--share"]):
+        shared = run(*args)
+        assert str(home) not in shared and "planted-secret-42" not in shared
+    assert "~/school" in run("--format", "json")  # what the label says beyond the home stays
 
 
 def test_env_report_hides_the_planted_home_but_keeps_what_the_path_tells(tmp_path):
