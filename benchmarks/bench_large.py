@@ -53,7 +53,7 @@ else:
     trace = trace_view(tree)
     report = pymc_doctor.check(tree)
     result["findings"] = sorted({finding.code for finding in report.findings})
-    table = trace.diagnostics.table
+    table = diagnostics_of(trace).table
     np.save(output + ".table.npy", table[["rhat", "ess_bulk", "ess_tail", "mcse_mean", "mean", "sd"]].to_numpy())
 result["seconds"] = time.perf_counter() - start
 result["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

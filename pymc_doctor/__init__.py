@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-# Imported eagerly (it is light) so that ``pymc_doctor.explain`` stays the function below, not the module.
-from pymc_doctor.explain import explain_error
 from pymc_doctor.version import __version__
 
 if TYPE_CHECKING:
     from pymc_doctor.reports import Report
 
-__all__ = ["__version__", "check", "env", "explain", "lint"]
+__all__ = ["__version__", "check", "env", "explain", "lint", "treat"]
 
 
 def check(
@@ -74,7 +72,15 @@ def lint(
 
 def explain(error: BaseException | str) -> Report:
     """Explain an exception raised while building or sampling a model, or the text of a traceback."""
-    return explain_error(error)
+    from pymc_doctor.errortext import ErrorText
+    from pymc_doctor.reports import Report
+    from pymc_doctor.runner import run_checks
+    from pymc_doctor.subject import Subject
+
+    parsed = ErrorText.from_error(error)
+    report = run_checks(Subject(error=parsed), prefixes=["EXP"])
+    report.context["error"] = parsed.summary()
+    return Report.of(report)
 
 
 def _is_model(value: Any) -> bool:
@@ -150,3 +156,46 @@ def env(
     report = run_checks(Subject(env=facts), select=codes, thresholds=thresholds, prefixes=["ENV"])
     report.context["environment"] = facts.summary()
     return Report.of(report)
+
+
+def treat(
+    model: Any,
+    idata: Any = None,
+    *,
+    budget: float = 600.0,
+    random_seed: int = 20261202,
+    progress: bool = False,
+    namespace: dict[str, Any] | None = None,
+) -> Report:
+    """Check a model and its trace, then prove the cure: apply the plan's mechanical steps to a copy
+    of the model one at a time, re-sample with the same sampler and seed, and re-check, until every
+    symptom is gone or ``budget`` seconds are spent.
+
+    Without ``idata`` the model is sampled first (``pm.sample`` with its defaults and ``random_seed``).
+    The returned report carries ``treatment``: each step with its symptoms before and after, the time
+    it took and whether it cured, and the outcome. The model, the trace and every random state are
+    left as they were. ``progress`` prints each step and PyMC's progress bar to standard error.
+    """
+    import sys
+
+    from pymc_doctor.compat import trace_view
+    from pymc_doctor.treatment import treat as run_treatment
+
+    if not _is_model(model):
+        raise TypeError(f"treat() takes a pm.Model, not a {type(model).__name__}")
+    if namespace is None:
+        namespace = _caller_namespace()
+    if idata is None:
+        import pymc as pm
+
+        with model:
+            idata = pm.sample(random_seed=random_seed, progressbar=progress)
+    report = _check(idata, model, None, None, None, None, namespace)
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report.treatment = run_treatment(
+        model, trace_view(idata), report, budget=budget, random_seed=random_seed, progress=say if progress else None
+    )
+    return report

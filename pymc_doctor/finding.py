@@ -117,6 +117,48 @@ class Diagnosis:
         }
 
 
+Outcome = Literal["cured", "improved", "not cured", "nothing to apply"]
+
+
+@dataclass(frozen=True)
+class TreatmentStep:
+    """One plan step that ``treat`` applied to a copy of the model, and what re-sampling showed.
+
+    ``before`` and ``after`` hold the symptoms (``divergences``, ``max_rhat``, ``min_ess_bulk``,
+    ``min_ebfmi``, ``diagnoses``) of the run before this step and of the run with it; ``error``
+    says why the step could not be applied or sampled.
+    """
+
+    description: str
+    code: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    seconds: float
+    cured: bool
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """What ``treat`` tried, in order, and the outcome; ``by_hand`` lists what only a person can change."""
+
+    steps: tuple[TreatmentStep, ...]
+    outcome: Outcome
+    by_hand: tuple[str, ...] = ()
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "steps": [step.to_dict() for step in self.steps],
+            "outcome": self.outcome,
+            "by_hand": list(self.by_hand),
+            "note": self.note,
+        }
+
+
 def finding_builder(category: Category):
     """A function that builds the findings of one rule family: its category, and the rule's code as its page."""
 
@@ -145,6 +187,7 @@ class Report:
     context: dict[str, Any] = field(default_factory=dict)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     plan: list[PlanStep] = field(default_factory=list)
+    treatment: Treatment | None = None
     # The normalized trace the findings came from, for renderers that draw plots; never serialized.
     trace: Any = field(default=None, repr=False, compare=False)
 
@@ -185,6 +228,7 @@ class Report:
             context=redactor.value(self.context),
             diagnoses=redactor.value(self.diagnoses),
             plan=redactor.value(self.plan),
+            treatment=redactor.value(self.treatment),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -199,4 +243,5 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "checks_run": list(self.checks_run),
             "checks_skipped": [dataclasses.asdict(s) for s in self.checks_skipped],
+            **({"treatment": self.treatment.to_dict()} if self.treatment else {}),
         }

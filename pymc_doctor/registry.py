@@ -43,7 +43,7 @@ RULE_MODULES = {
     "ENV": "pymc_doctor.checks.environment",
     "MOD": "pymc_doctor.checks.model",
     "SMP": "pymc_doctor.checks.sampling",
-    "EXP": "pymc_doctor.explain",
+    "EXP": "pymc_doctor.checks.explain",
 }
 
 

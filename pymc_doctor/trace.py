@@ -6,17 +6,11 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from pymc_doctor.samplers import NUTS_SAMPLERS, untransformed_name
-
-if TYPE_CHECKING:
-    from pymc_doctor.diagnostics import Diagnostics
-
 
 # Draws read from the trace at a time (about 1,000 parameters of 4 x 1,000 draws): large enough
 # for storage reads to be efficient, small enough to hold a few while they are computed on.
@@ -151,12 +145,6 @@ class TraceView:
 
     def dims_of(self, name: str) -> tuple[str, ...]:
         return tuple(str(d) for d in self.posterior[name].dims if d not in ("chain", "draw"))
-
-    @cached_property
-    def diagnostics(self) -> Diagnostics:
-        from pymc_doctor.diagnostics import compute_diagnostics
-
-        return compute_diagnostics(self)
 
 
 def _runs(shape: tuple[int, ...], limit: int, chunk: int | None = None, offset: int = 0) -> Iterator[tuple[int, int]]:

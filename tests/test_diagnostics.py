@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pymc_doctor import compat
 from pymc_doctor.compat import trace_view
+from tests import oracle
 from tests.support import load
 
 
@@ -16,10 +16,10 @@ def test_table_matches_arviz(name):
     table = trace.diagnostics.table
     posterior = trace.posterior[trace.variable_names()]
     expected = {
-        "rhat": compat.rhat(posterior),
-        "ess_bulk": compat.ess(posterior, "bulk"),
-        "ess_tail": compat.ess(posterior, "tail"),
-        "mcse_mean": compat.mcse(posterior, "mean"),
+        "rhat": oracle.rhat(posterior),
+        "ess_bulk": oracle.ess(posterior, "bulk"),
+        "ess_tail": oracle.ess(posterior, "tail"),
+        "mcse_mean": oracle.mcse(posterior, "mean"),
     }
     for column, result in expected.items():
         np.testing.assert_allclose(table.loc["tau", column], float(result["tau"]), rtol=1e-12)

@@ -18,7 +18,7 @@ MAX_FUNCTION_LINES = 80
 # Bottom to top: plain data and small helpers; facts about the trace, model, environment and error;
 # rules; diagnoses; the runner; renderers; the API and the command line.
 LAYERS = (
-    ("finding", "registry", "wording", "quiet", "redact", "version"),
+    ("finding", "registry", "wording", "quiet", "redact", "version", "spelling"),
     (
         "samplers",
         "compat",

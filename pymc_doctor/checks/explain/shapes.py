@@ -1,0 +1,126 @@
+"""Errors of shapes and dims: arrays of different lengths in one operation, dims that disagree with the data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pymc_doctor.errortext import ErrorText
+from pymc_doctor.finding import Finding, finding_builder
+from pymc_doctor.registry import rule
+from pymc_doctor.subject import Subject
+
+_finding = finding_builder("model")
+
+SHAPE_PATTERNS = (
+    r"Incompatible Elemwise input shapes",
+    r"Size length is incompatible with batched dimensions",
+    r"Alloc static input type and target shape are incompatible",
+    r"Input dimension mis-?match",
+    r"shape mismatch",
+    r"could not be broadcast",
+    r"operands could not be broadcast together",
+)
+
+
+def shape_mismatch(error: ErrorText) -> dict[str, Any] | None:
+    """The shape error's wording and the first shapes its message names, or None."""
+    match = error.has(*SHAPE_PATTERNS)
+    if not match:
+        return None
+    return {"pattern": match.group(0), "shapes": re.findall(r"\((\d+(?:,\s*\d*)*)\)", error.message)[:3]}
+
+
+@rule("EXP101", "shape-error", category="model", severity="error", needs=("error",))
+def shape_error(subject: Subject) -> Iterator[Finding]:
+    """Shape mismatches and broadcasting errors.
+
+    What it checks: PyTensor's and NumPy's shape errors: "Incompatible Elemwise input shapes",
+    "Size length is incompatible with batched dimensions", "shape mismatch", "could not be
+    broadcast", "Input dimension mismatch", an `Alloc` whose target shape does not fit.
+
+    Why it matters: shapes are the most common modeling error (the talk's "shapes are hard"):
+    two arrays of different lengths meet in one operation, typically group-level parameters
+    used per observation without an index, or observed data of another length than the mean.
+
+    Threshold: the error text.
+
+    Example: `mu` of shape (3,) as the mean of `observed` of shape (4,).
+
+    Fix: give every per-observation term one value per observation (index group values with a
+    group code, `mu[group_idx]`), and check shapes before sampling with `pymc_doctor.lint(model)`.
+    """
+    found = shape_mismatch(subject.error)
+    if found is None:
+        return
+    shown = " and ".join(f"({s})" for s in found["shapes"]) if found["shapes"] else "different shapes"
+    yield _finding(
+        "EXP101",
+        "error",
+        "Shape mismatch",
+        (
+            f"Two arrays of shapes {shown} met in one operation{subject.error.at()}. A typical cause is a group-level "
+            "parameter used per observation without its index, or data of another length than the term it "
+            "goes with."
+        ),
+        evidence=found,
+        fix="Give each per-observation term one value per observation: index group-level values with a group code.",
+        fix_code=(
+            "mu_obs = mu[group_idx]  # group_idx: the group code (0..k-1) of each observation\n"
+            "# before sampling, pymc_doctor.lint(model) names the variable whose shapes disagree"
+        ),
+    )
+
+
+def coordinate_conflict(error: ErrorText) -> dict[str, str | None] | None:
+    """The dim whose coordinates disagree with a variable, and both lengths (None when the text omits them)."""
+    match = error.has(r"conflicting sizes for dimension '([^']+)': length (\d+) on the data but length (\d+)")
+    if match:
+        return {"dim": match.group(1), "data_length": match.group(2), "coord_length": match.group(3)}
+    if error.has(r"CoordinateValidationError"):
+        return {"dim": None, "data_length": None, "coord_length": None}
+    return None
+
+
+@rule("EXP107", "coords-conflict", category="model", severity="error", needs=("error",))
+def coords_conflict(subject: Subject) -> Iterator[Finding]:
+    """Dims whose coordinates disagree with the data (at the end of sampling).
+
+    What it checks: xarray's `CoordinateValidationError` ("conflicting sizes for dimension"),
+    raised when ArviZ builds the trace.
+
+    Why it matters: PyMC does not check dims against coordinates before sampling (pymc#7891): the
+    run completes and then fails, and the draws are lost.
+
+    Threshold: the error text.
+
+    Example: `coords={"obs": range(4)}` with a Deterministic of length 5 declared `dims="obs"`.
+
+    Fix: build the coordinates from the same data as the variable; `pymc_doctor.lint(model)`
+    finds the variable before sampling (MOD401).
+    """
+    conflict = coordinate_conflict(subject.error)
+    if conflict is None:
+        return
+    dim, data_length = conflict["dim"], conflict["data_length"]
+    if dim is None:
+        dim, data_length = "obs", "n"  # placeholders for the fix's snippet
+        message = "A variable's length disagrees with the coordinates of one of its dims."
+    else:
+        message = (
+            f"A variable declared with dims `{dim}` has {data_length} values along it, but the model's coordinates "
+            f"for `{dim}` have {conflict['coord_length']}. PyMC noticed only after sampling, when building the trace."
+        )
+    yield _finding(
+        "EXP107",
+        "error",
+        f"Dims `{dim}` disagree with the data",
+        message,
+        evidence={"dim": dim},
+        fix="Build the coordinates from the same table as the data, and lint the model before sampling.",
+        fix_code=(
+            f'coords = {{"{dim}": range({data_length})}}  # or the labels, from the same table as the data\n'
+            "import pymc_doctor\n\npymc_doctor.lint(model).show()  # MOD401 names the variable"
+        ),
+    )

@@ -1,0 +1,8 @@
+"""Post-sampling checks: what the trace says about how well the sampler explored the posterior.
+
+One module per topic; importing this package registers the rules of all of them.
+"""
+
+from pymc_doctor.checks.sampling import convergence, divergences, efficiency, hmc, setup
+
+__all__ = ["convergence", "divergences", "efficiency", "hmc", "setup"]

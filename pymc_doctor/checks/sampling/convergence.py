@@ -1,0 +1,250 @@
+"""Whether the chains agree: R-hat and chains in separate modes (SMP201, SMP202).
+
+How much the draws tell (ESS, MCSE) is in ``efficiency``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pymc_doctor import remedies
+from pymc_doctor.diagnostics import diagnostics_of
+from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
+from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.subject import Subject
+from pymc_doctor.trace import TraceView
+from pymc_doctor.wording import chain_list, count, names
+
+_finding = finding_builder("sampling")
+
+
+def diagnostics_table(trace: TraceView) -> pd.DataFrame:
+    """The per-element diagnostics table, when R-hat and ESS can be computed at all."""
+    if trace.draws < 4:
+        raise CannotCheck(f"{trace.draws} draws per chain are too few to compute R-hat and ESS")
+    if not trace.variable_names():
+        raise CannotCheck("the posterior has no numeric variables")
+    return diagnostics_of(trace).table
+
+
+def rhat_above(trace: TraceView, max_rhat: float) -> dict[str, Any] | None:
+    """R-hat of the elements above ``max_rhat``, worst first (a Series by label), out of how many elements."""
+    table = diagnostics_table(trace)
+    if not np.isfinite(table["rhat"]).any():
+        raise CannotCheck("R-hat is undefined for every variable (constant draws)")
+    high = table["rhat"][table["rhat"] > max_rhat].sort_values(ascending=False)
+    return {"rhat": high, "elements": len(table)} if len(high) else None
+
+
+@rule(
+    "SMP201",
+    "rhat",
+    category="sampling",
+    severity="warning",
+    needs=("trace",),
+    params={"max_rhat": 1.01, "error_rhat": 1.1},
+)
+def high_rhat(subject: Subject, max_rhat: float, error_rhat: float) -> Iterator[Finding]:
+    """Chains that disagree: rank-normalized split R-hat above the threshold.
+
+    What it checks: ArviZ's rank-normalized split R-hat (Vehtari et al. 2021) for every scalar
+    element of every posterior variable, naming the worst.
+
+    Why it matters: R-hat compares the variance between and within (split) chains; above 1.01
+    the chains have not converged to the same distribution, and estimates mix their differences.
+
+    Threshold: above `max_rhat` (default 1.01) is a warning; above `error_rhat` (default 1.1, the
+    classic threshold) an error.
+
+    Example: ArviZ's `centered_eight` has R-hat 1.03 for `tau`.
+
+    Fix: more tuning and draws when values are just above 1.01; when chains sit in different modes
+    (see SMP202), better initialization or priors instead.
+    """
+    trace = subject.trace
+    found = rhat_above(trace, max_rhat)
+    if found is None:
+        return
+    high = found["rhat"]
+    shown = ", ".join(f"`{label}` {value:.3f}" for label, value in high.head(5).items())
+    more = f" and {len(high) - 5} more" if len(high) > 5 else ""
+    draws = max(2 * trace.draws, 1000)
+    longer_run = remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4))
+    yield _finding(
+        "SMP201",
+        "error" if high.iloc[0] > error_rhat else "warning",
+        f"R-hat above {max_rhat} for {count(len(high), 'element')}",
+        (
+            f"Rank-normalized split R-hat exceeds {max_rhat} for {len(high)} of {found['elements']} elements "
+            f"(worst: {shown}{more}). The chains have not converged to the same distribution."
+        ),
+        variables=tuple(high.index[:20]),
+        evidence={"rhat": {label: round(float(v), 4) for label, v in high.head(20).items()}, "count": len(high)},
+        fix="Run longer (more tuning and draws) when R-hat is just above the threshold; if chains sit "
+        "in different modes (SMP202), fix initialization, priors or identifiability instead.",
+        fix_code=longer_run,
+        rerun=(RerunStep("Longer warm-up and more draws, with at least 4 chains.", longer_run),),
+        plots=(PlotRequest("rank", tuple(high.index[:4]), "Rank plots of the worst elements"),),
+    )
+
+
+def chain_halves(trace: TraceView, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mean and variance (ddof=1) of each half of each chain, as (segment, element) arrays, and the
+    draws in each segment; segment ``s`` is a half of chain ``s % chains``. Chains of fewer than 4
+    draws stay whole.
+
+    Halves, as in split R-hat, see a chain that moved from one mode to the other: its whole-chain
+    mean lies between the modes, and its variance spans both.
+    """
+    bounds = (0, trace.draws // 2, trace.draws) if trace.draws >= 4 else (0, trace.draws)
+    means, variances = [], []
+    for _, _, values in trace.draw_blocks([name]):
+        halves = [values[:, start:stop].astype(np.float64) for start, stop in itertools.pairwise(bounds)]
+        means.append(np.concatenate([half.mean(axis=1) for half in halves]))
+        variances.append(np.concatenate([half.var(axis=1, ddof=1) for half in halves]))
+    return np.concatenate(means, axis=1), np.concatenate(variances, axis=1), np.repeat(np.diff(bounds), trace.chains)
+
+
+def mode_groups(means: np.ndarray, within_sd: float, separation: float) -> list[list[int]]:
+    """Group chains (or their halves) whose means lie within ``separation`` within-chain sds of each other."""
+    order = np.argsort(means)
+    groups = [[int(order[0])]]
+    for previous, current in itertools.pairwise(order):
+        if (means[current] - means[previous]) > separation * within_sd:
+            groups.append([])
+        groups[-1].append(int(current))
+    return groups
+
+
+def half_modes(means: np.ndarray, within_sd: float, separation: float, chains: int) -> list[list[int]]:
+    """``mode_groups`` of the chains' halves, where neighbouring groups that each hold only halves of the same
+    one chain merge: a chain drifting where no other chain goes is in one mode, not two."""
+    merged: list[list[int]] = []
+    for group in mode_groups(means, within_sd, separation):
+        owners = {segment % chains for segment in group}
+        if merged and len(owners) == 1 and owners == {segment % chains for segment in merged[-1]}:
+            merged[-1] += group
+        else:
+            merged.append(group)
+    return merged
+
+
+def _modes_by_chain(groups: list[list[int]], means: np.ndarray, lengths: np.ndarray, chains: int) -> dict[str, list]:
+    """Per mode, the chains with a half in it and their mean there, in increasing order of that mean."""
+    modes, members = [], []
+    for group in groups:
+        halves = {
+            chain: [s for s in group if s % chains == chain] for chain in dict.fromkeys(s % chains for s in group)
+        }
+        mean_of = {chain: float(np.average(means[s], weights=lengths[s])) for chain, s in halves.items()}
+        ordered = sorted(mean_of, key=mean_of.get)
+        members.append(ordered)
+        modes.append([round(mean_of[chain], 4) for chain in ordered])
+    return {"modes": modes, "chains": members}
+
+
+def separated_modes(trace: TraceView, separation: float) -> dict[str, Any] | None:
+    """The elements whose chains sit in modes more than ``separation`` within-chain sds apart (label,
+    mean per chain per mode, chains per mode), and the vector variables whose chains found the same
+    values in a different order (``(name, size)``)."""
+    if trace.chains < 2:
+        raise CannotCheck("one chain cannot be compared with another")
+    if trace.draws < 2:
+        raise CannotCheck("one draw per chain has no within-chain spread")
+    flagged, label_switching = [], []
+    for name in trace.variable_names():
+        means, variances, lengths = chain_halves(trace, name)
+        within = np.sqrt(variances.mean(axis=0))
+        usable = np.isfinite(within) & (within != 0) & np.isfinite(means).all(axis=0)
+        # Groups split at a gap between sorted means; find the elements with one at once.
+        gaps = np.diff(np.sort(means, axis=0), axis=0)
+        labels = trace.element_labels(name)
+        separated = 0
+        for index in np.flatnonzero(usable & (gaps > separation * within).any(axis=0)):
+            groups = half_modes(means[:, index], within[index], separation, trace.chains)
+            if len(groups) > 1:
+                separated += 1
+                flagged.append(
+                    {"label": labels[index], **_modes_by_chain(groups, means[:, index], lengths, trace.chains)}
+                )
+        if separated and means.shape[1] > 1:
+            sorted_means = np.sort(means, axis=1)
+            spread = sorted_means.max(axis=0) - sorted_means.min(axis=0)
+            if (spread <= separation * within.max()).all():
+                label_switching.append((name, means.shape[1]))
+    return {"elements": flagged, "label_switching": label_switching} if flagged else None
+
+
+@rule(
+    "SMP202",
+    "multimodal",
+    category="sampling",
+    severity="error",
+    needs=("trace",),
+    params={"min_mode_separation": 3.0},
+)
+def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[Finding]:
+    """Chains that sit in different modes.
+
+    What it checks: for each scalar element, whether the means of the chains' halves fall into
+    groups separated by more than `min_mode_separation` within-chain standard deviations (halves,
+    so that a chain that moved from one mode to the other counts in both; a chain that drifts
+    where no other chain goes counts once), and for vector variables whether the chains found the
+    same values in a different order (label switching).
+
+    Why it matters: chains in different modes never mix; running longer does not help, and pooling
+    them averages over modes. Common causes: non-identified parameters (label switching in mixtures,
+    sign flips in factor models), a multimodal likelihood, or a chain stuck in a minor mode.
+
+    Threshold: means of chain halves separated by more than `min_mode_separation` (default 3)
+    within-chain sds.
+
+    Example: a two-component mixture whose chains each settled on a different labeling.
+
+    Fix: make the model identifiable (an ordering constraint for exchangeable components, a sign
+    constraint), use more informative priors, or start every chain in the same region.
+    """
+    trace = subject.trace
+    found = separated_modes(trace, min_mode_separation)
+    if found is None:
+        return
+    flagged, label_switching = found["elements"], found["label_switching"]
+    first = flagged[0]
+    groups = "; ".join(
+        f"{chain_list(chains)} near {np.mean(values):.3g}"
+        for chains, values in zip(first["chains"], first["modes"], strict=True)
+    )
+    message = (
+        f"For {count(len(flagged), 'element')} ({names(f['label'] for f in flagged)}) "
+        f"the chains sit in separate modes: for `{first['label']}`, {groups}. Running longer will not mix them."
+    )
+    same_start = remedies.sample_call(trace.sampler, init="adapt_diag")
+    if label_switching:
+        switched = ", ".join(f"`{name}`" for name, _ in label_switching)
+        message += f" The chains found the same values of {switched} in a different order: label switching."
+        name, size = label_switching[0]
+        fix = f"Order the components of `{name}` so that only one labeling exists."
+        fix_code = remedies.ordered_code(name, size, trace.dims_of(name))
+    else:
+        fix = (
+            "Make the model identifiable or the priors more informative; if one mode is spurious, start all "
+            "chains in the same region. More draws will not help."
+        )
+        fix_code = same_start
+    yield _finding(
+        "SMP202",
+        "error",
+        "Chains in different modes",
+        message,
+        variables=tuple(f["label"] for f in flagged[:20]),
+        evidence={"elements": flagged[:20], "count": len(flagged), "label_switching": [n for n, _ in label_switching]},
+        fix=fix,
+        fix_code=fix_code,
+        rerun=(RerunStep("Start every chain at the same well-behaved point (no jitter).", same_start),),
+        plots=(PlotRequest("trace", tuple(f["label"] for f in flagged[:2]), "Draws per chain"),),
+    )

@@ -1,0 +1,252 @@
+"""SMP101: divergent transitions, where they sit, and the centered hierarchy behind a funnel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from pymc_doctor import hierarchy, remedies
+from pymc_doctor.checks.sampling.hmc import required_stat
+from pymc_doctor.diagnostics import diagnostics_of
+from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
+from pymc_doctor.registry import rule
+from pymc_doctor.subject import Subject
+from pymc_doctor.trace import TraceView
+from pymc_doctor.wording import count
+
+_finding = finding_builder("sampling")
+# Divergences "sit at" an element when their mean percentile is this far from the other draws'.
+CLEAR_DISTANCE = 0.15
+
+
+def divergence_locations(trace: TraceView, limit: int = 3) -> list[dict[str, Any]]:
+    """Elements whose divergent draws sit furthest from the rest, by mean percentile.
+
+    Percentiles make variables of any scale comparable: divergences at the 5th percentile of ``tau``
+    while the other draws average the 50th is the signature of a funnel at small ``tau``. The
+    diagnostics engine computes them with the other per-element statistics; variables with a
+    draw that is not finite are left out.
+    """
+    diagnostics = diagnostics_of(trace)
+    inside, outside = diagnostics.divergent_percentile, diagnostics.other_percentile
+    if inside is None:
+        return []
+    comparable = np.zeros(len(inside), dtype=bool)
+    for name in trace.variable_names():
+        rows = diagnostics.rows_of(name)
+        comparable[rows] = np.isfinite(inside[rows]).all()
+    candidates = np.flatnonzero(comparable)
+    # Largest distance first, ties in trace order (as a stable sort in reverse).
+    order = np.argsort(-np.abs(inside[candidates] - outside[candidates]), kind="stable")
+    located = []
+    for index in candidates[order[:limit]]:
+        name = diagnostics.table["variable"].iat[index]
+        element = int(index) - diagnostics.rows_of(name).start
+        located.append(
+            {
+                "variable": name,
+                "label": diagnostics.table["label"].iat[index],
+                "divergent_percentile": float(inside[index]),
+                "other_percentile": float(outside[index]),
+                "positive": bool((trace.draws_of(name, (element, element + 1)) > 0).all()),
+            }
+        )
+    return located
+
+
+def centered_child(subject: Subject, scale: str) -> dict[str, Any] | None:
+    """A centered ``group ~ Normal(location, scale)``: ``group``, the ``scale`` as spelled, ``location``,
+    ``dims``, and whether the model's graph (``from_graph``) or the draws told.
+
+    With the model, its graph answers (and a model without such a child rules it out); without, the draws.
+    """
+    model = subject.model
+    if model is not None and scale in model.named_vars:
+        from pymc_doctor.modelgraph import centered_children  # moving to pymc_doctor.hierarchy.graph
+
+        names = subject.trace.variable_names()
+        child = next((c for c in centered_children(model, scale) if c.group in names), None)
+        if child is None:
+            return None
+        return {
+            "group": child.group,
+            "scale": child.scale,
+            "location": child.location,
+            "dims": child.dims,
+            "from_graph": True,
+        }
+    found = hierarchy.centered_hierarchy(subject.trace, scale)
+    if found is None:
+        return None
+    group, location = found
+    return {
+        "group": group,
+        "scale": scale,
+        "location": location,
+        "dims": subject.trace.dims_of(group),
+        "from_graph": False,
+    }
+
+
+def divergence_evidence(
+    subject: Subject, max_divergences: int, error_share: float, min_to_locate: int
+) -> dict[str, Any] | None:
+    """How many transitions diverged, per chain, where they sit, and the hierarchy behind a funnel."""
+    trace = subject.trace
+    diverging = required_stat(trace, "diverging").astype(bool)
+    divergent = int(diverging.sum())
+    if divergent <= max_divergences:
+        return None
+    located = divergence_locations(trace) if divergent >= min_to_locate else []
+    clear = [loc for loc in located if abs(loc["divergent_percentile"] - loc["other_percentile"]) >= CLEAR_DISTANCE]
+    top = clear[0] if clear else None
+    # A funnel: divergences at small values of a positive scalar, the scale of a centered group.
+    funnel = top and top["divergent_percentile"] < top["other_percentile"] and top["positive"]
+    return {
+        "divergences": divergent,
+        "draws": diverging.size,
+        "per_chain": diverging.sum(axis=1).astype(int).tolist(),
+        "located": located,
+        "clear": clear,
+        "severity": "error" if clear or divergent / diverging.size > error_share else "warning",
+        "hierarchy": centered_child(subject, top["variable"]) if funnel and top["variable"] == top["label"] else None,
+    }
+
+
+def _divergence_message(found: dict[str, Any]) -> str:
+    divergent, total = found["divergences"], found["draws"]
+    message = (
+        f"{divergent} of {total} draws after tuning ({divergent / total:.1%}) diverged "
+        f"(per chain: {', '.join(map(str, found['per_chain']))})."
+    )
+    if not found["clear"]:
+        if found["located"]:
+            message += " They are spread over the posterior rather than concentrated at one variable."
+        return message
+    top, child = found["clear"][0], found["hierarchy"]
+    where = "small" if top["divergent_percentile"] < top["other_percentile"] else "large"
+    message += (
+        f" They sit at {where} values of `{top['label']}`: on average at its "
+        f"{top['divergent_percentile']:.0%} percentile, against {top['other_percentile']:.0%} for the other draws."
+    )
+    if child and child["from_graph"]:
+        message += (
+            f" In the model, `{child['group']}` ~ Normal({child['location'] or 0}, {child['scale']}): a centered "
+            "hierarchy, whose funnel the sampler cannot enter."
+        )
+    elif child:
+        message += (
+            f" The spread of `{child['group']}` follows `{top['variable']}` draw by draw: a centered "
+            "hierarchy, whose funnel the sampler cannot enter."
+        )
+    return message
+
+
+def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str, str, tuple[RerunStep, ...]]:
+    """The fix, its code and the re-run strategy: smaller steps, then the rewrite the divergences point to."""
+    smaller_steps = RerunStep(
+        "Take smaller steps: raise target_accept (cheap; removes a few stray divergences).",
+        remedies.sample_call(trace.sampler, target_accept=0.95),
+    )
+    nutpie = RerunStep(
+        "Try the nutpie sampler, whose mass-matrix adaptation copes better with hard geometry.",
+        remedies.sample_call("nutpie", target_accept=0.95),
+    )
+    child = found["hierarchy"]
+    if child:
+        group, scale = child["group"], child["scale"]
+        rewrite = remedies.noncentered_code(group, scale, child["location"], child["dims"])
+        return (
+            f"Rewrite `{group}` non-centered: sample a standard normal offset and scale it by `{scale}`.",
+            rewrite,
+            (
+                smaller_steps,
+                RerunStep(f"Non-centered parameterization of `{group}` (the lasting fix).", rewrite),
+                nutpie,
+            ),
+        )
+    steps = [smaller_steps]
+    if found["clear"]:
+        steps.append(
+            RerunStep(
+                f"Reparameterize `{found['clear'][0]['variable']}`: a tighter prior, a non-centered form, or "
+                "sampling it on the log scale; call `model.debug()` to see its constraints.",
+                remedies.sample_call(trace.sampler, target_accept=0.99),
+            )
+        )
+    fix = "Raise target_accept; if divergences remain, reparameterize the variable they point to."
+    return fix, smaller_steps.code, (*steps, nutpie)
+
+
+def _divergence_plots(trace: TraceView, found: dict[str, Any]) -> tuple[PlotRequest, ...]:
+    """Divergent draws over the two coordinates that show where they sit (a funnel: scale against group)."""
+    clear = found["clear"]
+    if found["hierarchy"]:
+        pair = (clear[0]["label"], trace.element_labels(found["hierarchy"]["group"])[0])
+    elif len(clear) >= 2:
+        pair = (clear[0]["label"], clear[1]["label"])
+    else:
+        return ()
+    return (PlotRequest("pair", pair, f"Divergent draws over {pair[0]} and {pair[1]}"),)
+
+
+@rule(
+    "SMP101",
+    "divergences",
+    category="sampling",
+    severity="error",
+    needs=("nuts",),
+    params={"max_divergences": 0, "error_share": 0.001, "min_to_locate": 5},
+)
+def divergences(subject: Subject, max_divergences: int, error_share: float, min_to_locate: int) -> Iterator[Finding]:
+    """Divergent transitions after tuning.
+
+    What it checks: the number of post-warm-up NUTS transitions marked divergent, per chain, and
+    which variables the divergent draws sit at (their mean percentile against the other draws).
+
+    Why it matters: a divergence means the integrator left the region where the posterior's
+    geometry could be followed (typically a funnel in a hierarchical model). The draws near it are
+    missing, so the sample is biased even when R-hat looks fine.
+
+    Threshold: more than `max_divergences` (default 0) divergent transitions, as in Stan and PyMC.
+    They are an error when they exceed `error_share` (default 0.1%) of the draws or concentrate at
+    one variable, and a warning otherwise (a stray one or two, which a higher `target_accept`
+    usually removes). Where they sit is estimated from `min_to_locate` (default 5) divergences on.
+
+    Example: ArviZ's `centered_eight` has 19 divergences, concentrated at small `tau`.
+
+    Fix: raise `target_accept` (0.95, 0.99) for a few stray divergences; for many, or ones that sit
+    at small values of a scale, rewrite the hierarchy non-centered; then try another
+    initialization or the nutpie sampler.
+    """
+    found = divergence_evidence(subject, max_divergences, error_share, min_to_locate)
+    if found is None:
+        return
+    trace, clear = subject.trace, found["clear"]
+    fix, fix_code, rerun = _divergence_treatment(trace, found)
+    yield _finding(
+        "SMP101",
+        found["severity"],
+        f"{count(found['divergences'], 'divergent transition')} after tuning",
+        _divergence_message(found),
+        variables=tuple(loc["label"] for loc in clear),
+        evidence={
+            "divergences": found["divergences"],
+            "draws": found["draws"],
+            "share": found["divergences"] / found["draws"],
+            "per_chain": found["per_chain"],
+            "locations": {
+                loc["label"]: {
+                    "divergent_percentile": round(loc["divergent_percentile"], 3),
+                    "other_percentile": round(loc["other_percentile"], 3),
+                }
+                for loc in clear
+            },
+        },
+        fix=fix,
+        fix_code=fix_code,
+        rerun=rerun,
+        plots=_divergence_plots(trace, found),
+    )

@@ -1,0 +1,58 @@
+"""``pm.sample``'s keyword arguments for the installed PyMC line and the sampler that made a trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymc_doctor.remedies.lines import pymc_major
+
+EXTERNAL_SAMPLERS = ("nutpie", "numpyro", "blackjax")
+
+
+def _max_depth(sampler: str | None, depth: int) -> dict[str, Any]:
+    """How the installed PyMC passes a maximum tree depth to each NUTS implementation."""
+    if pymc_major() >= 6:
+        key = "max_tree_depth" if sampler in ("numpyro", "blackjax") else "max_treedepth"
+        return {"nuts": {key: depth}}
+    if sampler == "nutpie":
+        return {"nuts_sampler_kwargs": {"maxdepth": depth}}
+    if sampler in ("numpyro", "blackjax"):
+        return {"nuts_sampler_kwargs": {"nuts_kwargs": {"max_tree_depth": depth}}}
+    return {"nuts": {"max_treedepth": depth}}
+
+
+def sample_options(
+    sampler: str | None = None,
+    *,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    target_accept: float | None = None,
+    max_treedepth: int | None = None,
+    init: str | None = None,
+    initvals: Any = None,
+) -> dict[str, Any]:
+    """``pm.sample`` keywords that keep the sampler the trace used (``sampler`` as ``TraceView.sampler``
+    names it) and add these options.
+
+    PyMC 6 picks nutpie when it is installed (and then ignores ``init``), so there a run of PyMC's
+    own NUTS, or one that asks for ``init``, pins ``nuts_sampler="pymc"``.
+    """
+    external = sampler if sampler in EXTERNAL_SAMPLERS and init is None else None
+    options: dict[str, Any] = {}
+    if external:
+        options["nuts_sampler"] = external
+    elif pymc_major() >= 6 and (init is not None or sampler == "pymc-nuts"):
+        options["nuts_sampler"] = "pymc"
+    given = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "init": init,
+        "initvals": initvals,
+    }
+    options.update({key: value for key, value in given.items() if value is not None})
+    if max_treedepth is not None:
+        options.update(_max_depth(external, max_treedepth))
+    return options

@@ -1,0 +1,120 @@
+"""``treat``: apply the plan's mechanical steps to a copy of the model, re-sample, and prove the cure.
+
+Each step is applied on top of the ones before it, to a copy of the model, never the user's object.
+After each, the model is sampled again with the same sampler, chains, draws, warm-up and seed, and
+the sampling checks and diagnoses run again. It stops at the first step after which every symptom
+is gone together (a step that only hides divergences while R-hat stays high has not cured), or when
+the time budget is spent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pymc_doctor.compat import trace_view
+from pymc_doctor.finding import PlanStep, Report, Treatment, TreatmentStep
+from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.runner import run_checks
+from pymc_doctor.subject import Subject
+from pymc_doctor.trace import TraceView
+from pymc_doctor.treatment.rewrite import CannotApply, apply
+from pymc_doctor.treatment.symptoms import is_better, is_cured, measure
+
+Progress = Callable[[str], None]
+
+
+def recheck(trace: TraceView, model: Any) -> Report:
+    """The sampling checks and the diagnoses of a new run."""
+    return run_checks(Subject(trace=trace, model=model), prefixes=["SMP"])
+
+
+def sample(model: Any, trace: TraceView, options: dict[str, Any], random_seed: int, progressbar: bool) -> Any:
+    """Sample ``model`` as ``trace`` was sampled (sampler, chains, draws, warm-up), with ``options`` added.
+
+    ``options`` may name another sampler (``sampler``) or ask for SMC (``smc``, its keywords).
+    """
+    import pymc as pm
+
+    options = dict(options)
+    shape = {"draws": trace.draws, "chains": trace.chains}
+    smc = options.pop("smc", None)
+    with model:
+        if smc is not None:
+            return pm.sample_smc(random_seed=random_seed, progressbar=progressbar, **{**shape, **smc})
+        kwargs = {
+            **shape,
+            "tune": trace.tuning_steps if trace.tuning_steps is not None else 1000,
+            **sample_options(options.pop("sampler", trace.sampler), **options),
+        }
+        return pm.sample(random_seed=random_seed, progressbar=progressbar, **kwargs)
+
+
+def treat(
+    model: Any,
+    trace: TraceView,
+    report: Report,
+    *,
+    budget: float = 600.0,
+    random_seed: int = 20261202,
+    progress: Progress | None = None,
+) -> Treatment:
+    """Try the plan's mechanical steps in order on a copy of ``model`` until one cures (see the module)."""
+    say = progress or (lambda message: None)
+    steps = [step for step in report.plan if step.action is not None]
+    by_hand = tuple(step.description for step in report.plan if step.action is None)
+    if not steps:
+        return Treatment(steps=(), outcome="nothing to apply", by_hand=by_hand)
+    start, initial = time.perf_counter(), measure(trace, report)
+    symptoms = initial
+    current, options, done, last_seconds = model, {}, [], 0.0
+    for number, step in enumerate(steps, 1):
+        if time.perf_counter() - start + last_seconds > budget:
+            note = f"The time budget ({budget:.0f} s) was spent before {len(steps) - len(done)} step(s) could run."
+            return _finish(done, initial, by_hand, note)
+        say(f"Step {number}/{len(steps)}: {step.description}")
+        result = _try(step, current, options, trace, random_seed, symptoms, progress is not None)
+        done.append(result.record)
+        last_seconds = result.record.seconds
+        if result.record.error:
+            continue
+        current, options, symptoms = result.model, result.options, result.record.after
+        if result.record.cured:
+            break
+    return _finish(done, initial, by_hand, "")
+
+
+class _Result:
+    def __init__(self, record: TreatmentStep, model: Any = None, options: dict[str, Any] | None = None):
+        self.record, self.model, self.options = record, model, options
+
+
+def _try(step: PlanStep, model, options, trace, random_seed, symptoms, progressbar) -> _Result:
+    started = time.perf_counter()
+
+    def record(after: dict[str, Any], cured: bool, error: str = "") -> TreatmentStep:
+        seconds = round(time.perf_counter() - started, 1)
+        return TreatmentStep(step.description, step.code, symptoms, after, seconds, cured, error)
+
+    try:
+        treated, added = apply(model, step.action, trace.posterior)
+    except CannotApply as exc:
+        return _Result(record({}, False, f"not applied: {exc}"))
+    combined = {**options, **added}
+    try:
+        new_trace = trace_view(sample(treated, trace, combined, random_seed, progressbar), source="treat")
+    except Exception as exc:  # a step that breaks sampling is reported, and the next one tried
+        return _Result(record({}, False, f"sampling failed: {type(exc).__name__}: {exc}"))
+    after_report = recheck(new_trace, treated)
+    return _Result(record(measure(new_trace, after_report), is_cured(after_report)), treated, combined)
+
+
+def _finish(done: list[TreatmentStep], initial: dict[str, Any], by_hand: tuple[str, ...], note: str) -> Treatment:
+    if any(step.cured for step in done):
+        outcome = "cured"
+    elif any(step.after and is_better(initial, step.after) for step in done):
+        outcome = "improved"
+    else:
+        outcome = "not cured"
+    return Treatment(steps=tuple(done), outcome=outcome, by_hand=by_hand, note=note)

@@ -1,0 +1,154 @@
+"""SMP201 (R-hat) against ArviZ, and SMP202: chains, or halves of chains, that sit in separate modes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pymc_doctor.registry import CannotCheck
+from tests import oracle
+from tests.checks.sampling.helpers import arviz_per_element, committed, findings, trace
+from tests.support import load
+
+# --- SMP201 R-hat -------------------------------------------------------------------------------
+
+
+def test_rhat_names_worst_elements_with_arviz_values():
+    (finding,) = committed("bimodal", "SMP201")
+    expected = arviz_per_element(load("bimodal"), oracle.rhat)
+    assert expected["x"] > 1.1
+    assert finding.severity == "error"
+    assert finding.variables == ("x",)
+    assert finding.evidence["rhat"] == {"x": round(expected["x"], 4)}
+
+
+def test_rhat_flags_exactly_the_elements_arviz_puts_above_the_threshold():
+    (finding,) = committed("centered_eight", "SMP201")
+    expected = arviz_per_element(load("centered_eight"), oracle.rhat)
+    above = {label: value for label, value in expected.items() if value > 1.01}
+    assert max(above.values()) < 1.1
+    assert finding.severity == "warning"
+    assert set(finding.variables) == set(above)
+    assert finding.variables[0] == max(above, key=above.get)
+    assert finding.evidence["rhat"] == pytest.approx({label: round(value, 4) for label, value in above.items()})
+
+
+def test_rhat_lists_the_worst_first():
+    rng = np.random.default_rng(5)
+    # Chains 1 and 3 sit higher than 0 and 2, the more so the later the element: the worst is last in the trace.
+    shift = np.array([0.0, 1.0, 0.0, 1.0])[:, None, None] * np.array([0.2, 0.4, 0.7, 1.0])
+    data = trace({"x": rng.normal(size=(4, 200, 4)) + shift})
+    (finding,) = findings("SMP201", data)
+    above = {label: value for label, value in arviz_per_element(data, oracle.rhat).items() if value > 1.01}
+    assert list(finding.variables) == sorted(above, key=above.get, reverse=True)
+    assert finding.variables[0] == "x[3]"
+
+
+def test_rhat_severity_follows_the_error_threshold():
+    (finding,) = committed("bimodal", "SMP201", error_rhat=100.0)
+    assert finding.severity == "warning"
+
+
+def test_rhat_silent_on_healthy():
+    assert max(arviz_per_element(load("noncentered_eight"), oracle.rhat).values()) <= 1.01
+    assert committed("noncentered_eight", "SMP201") == []
+
+
+def test_rhat_cannot_check_too_few_draws_or_constant_draws():
+    with pytest.raises(CannotCheck, match="too few"):
+        findings("SMP201", trace({"x": np.random.default_rng(0).normal(size=(4, 3))}))
+    with pytest.raises(CannotCheck, match="undefined"):
+        findings("SMP201", trace({"x": np.ones((4, 50))}))
+
+
+# --- SMP202 modes -------------------------------------------------------------------------------
+
+
+def test_multimodal_chains_grouped_by_mode():
+    (finding,) = committed("bimodal", "SMP202")
+    x = np.asarray(load("bimodal")["posterior"]["x"])
+    means = x.mean(axis=1)
+    (element,) = finding.evidence["elements"]
+    assert sorted(map(sorted, element["chains"])) == [
+        np.flatnonzero(means < 0).tolist(),
+        np.flatnonzero(means > 0).tolist(),
+    ]
+    # Each chain stays in its mode: the mean it sits at is its own mean.
+    for chains, values in zip(element["chains"], element["modes"], strict=True):
+        np.testing.assert_allclose(values, means[chains], atol=1e-4)
+    assert finding.evidence["label_switching"] == []
+    assert "will not" in finding.message
+
+
+def test_label_switching_gets_ordering_fix():
+    (finding,) = committed("label_switching", "SMP202")
+    assert finding.evidence["label_switching"] == ["centers"]
+    assert "transforms.ordered" in finding.fix_code
+    assert 'dims="component"' in finding.fix_code
+
+
+def test_multimodal_silent_on_merely_slow_chains():
+    assert committed("centered_eight", "SMP202") == []
+
+
+def switching(levels: list[tuple[float, float]], draws: int, with_others: bool, seed: int = 0):
+    """Chains of ``x`` around ``(first, second)``: the level of their first half, then of their second."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(len(levels), draws))
+    for chain, (first, second) in enumerate(levels):
+        x[chain, : draws // 2] += first
+        x[chain, draws // 2 :] += second
+    posterior = {"x": x}
+    if with_others:
+        posterior["y"] = rng.normal(size=(len(levels), draws, 3))
+    return trace(posterior)
+
+
+ORDERS = {"high then low": (10.0, 0.0), "low then high": (0.0, 10.0)}
+
+
+@pytest.mark.parametrize("with_others", [False, True], ids=["x alone", "x among others"])
+@pytest.mark.parametrize("draws", [9, 40, 1000])
+@pytest.mark.parametrize("order", ORDERS)
+def test_chains_that_all_move_from_one_mode_to_the_other(order, draws, with_others):
+    # Every chain's mean lies between the modes: whole chains look alike, their halves do not.
+    (finding,) = findings("SMP202", switching([ORDERS[order]] * 4, draws, with_others))
+    (element,) = finding.evidence["elements"]
+    assert element["label"] == "x"
+    assert [sorted(chains) for chains in element["chains"]] == [[0, 1, 2, 3], [0, 1, 2, 3]]
+    assert [round(float(np.mean(values))) for values in element["modes"]] == [0, 10]
+
+
+@pytest.mark.parametrize("draws", [9, 1000])
+@pytest.mark.parametrize("order", ORDERS)
+def test_one_chain_moving_between_the_modes_of_the_others(order, draws):
+    first, second = ORDERS[order]
+    levels = [(first, first), (first, first), (first, second), (second, second)]
+    (finding,) = findings("SMP202", switching(levels, draws, with_others=False))
+    (element,) = finding.evidence["elements"]
+    chains_at = {
+        round(float(np.mean(values))): sorted(chains)
+        for chains, values in zip(element["chains"], element["modes"], strict=True)
+    }
+    assert chains_at == {round(first): [0, 1, 2], round(second): [2, 3]}
+
+
+@pytest.mark.parametrize("draws", [9, 1000])
+def test_chains_that_stay_in_one_mode_are_silent(draws):
+    assert findings("SMP202", switching([(0.0, 0.0)] * 4, draws, with_others=True)) == []
+
+
+def test_a_chain_drifting_alone_is_one_mode_not_two():
+    # Chain 0 creeps from 0 to 1 with tiny steps; its halves differ by many of its sds, but no other chain
+    # is there: one mode for it, another for chain 1.
+    rng = np.random.default_rng(4)
+    x = np.stack([np.linspace(0, 1, 200) + rng.normal(0, 0.01, 200), rng.normal(50, 0.01, 200)])
+    (finding,) = findings("SMP202", trace({"x": x}))
+    (element,) = finding.evidence["elements"]
+    assert element["chains"] == [[0], [1]]
+    np.testing.assert_allclose(element["modes"], [[x[0].mean()], [x[1].mean()]], atol=1e-4)
+
+
+def test_modes_need_two_chains():
+    with pytest.raises(CannotCheck, match="one chain"):
+        findings("SMP202", trace({"x": np.zeros((1, 50))}))

@@ -1,0 +1,150 @@
+"""`treat`: the plan's mechanical steps applied to a copy of the model, re-sampled, and judged on every symptom."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import pymc_doctor
+from pymc_doctor import examples
+from pymc_doctor.finding import Diagnosis, Finding, Report
+from pymc_doctor.remedies.lines import pymc_major
+from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.treatment.rewrite import CannotApply, apply, noncentered, ordered
+from pymc_doctor.treatment.symptoms import is_better, is_cured
+
+
+def _names(variables) -> list[str]:
+    return sorted(variable.name for variable in variables)
+
+
+def test_noncentered_rewrite_keeps_the_users_model_and_the_groups_dims():
+    model = examples.centered_eight()
+    rewritten = noncentered(model, "theta")
+    assert _names(model.free_RVs) == ["mu", "tau", "theta"]  # the user's model is untouched
+    assert _names(rewritten.free_RVs) == ["mu", "tau", "theta_offset"]
+    assert _names(rewritten.deterministics) == ["theta"]
+    assert tuple(rewritten.named_vars_to_dims["theta_offset"]) == ("school",)
+    assert tuple(rewritten.named_vars_to_dims["theta"]) == ("school",)
+
+
+def test_noncentered_rewrite_keeps_a_shape_given_without_dims():
+    """Neal's funnel: the group is a vector by `shape`, and stays one."""
+    with pm.Model() as funnel:
+        v = pm.Normal("v", 0, 3)
+        pm.Normal("x", 0, pm.math.exp(v / 2), shape=9)
+    rewritten = noncentered(funnel, "x")
+    point = rewritten.initial_point()
+    assert point["x_offset"].shape == (9,)
+    # x = 0 + exp(v/2) * x_offset, read from the model's own graph
+    values = pm.draw(rewritten["x"], givens={rewritten["v"]: 2.0, rewritten["x_offset"]: np.ones(9)})
+    np.testing.assert_allclose(values, np.full(9, np.e))
+
+
+def test_noncentered_rewrite_refuses_what_it_cannot_rewrite():
+    with pm.Model() as model:
+        scale = pm.HalfNormal("scale")
+        pm.StudentT("group", nu=3, mu=0, sigma=scale, shape=3)
+    with pytest.raises(CannotApply, match="not Normal"):
+        noncentered(model, "group")
+    with pytest.raises(CannotApply, match="not a free variable"):
+        noncentered(model, "nothing")
+    with pytest.raises(CannotApply, match="no mechanical rewrite"):
+        apply(model, {"kind": "positive_prior", "variable": "scale"}, None)
+
+
+def test_sample_step_adds_options_and_keeps_the_model():
+    model = examples.centered_eight()
+    same, options = apply(model, {"kind": "sample", "kwargs": {"target_accept": 0.95}}, None)
+    assert same is model and options == {"target_accept": 0.95}
+
+
+def test_ordered_rewrite_starts_in_increasing_order():
+    with pm.Model(coords={"component": ["a", "b", "c"]}) as model:
+        pm.Normal("centers", 0, 10, dims="component")
+    posterior = {"centers": np.array([[-4.0, 0.0, 4.0], [4.0, 0.0, -4.0]])}
+    rewritten, options = ordered(model, "centers", posterior)
+    start = options["initvals"]["centers"]
+    assert np.all(np.diff(start) > 0)
+    assert type(rewritten.rvs_to_transforms[rewritten["centers"]]).__name__ == "Ordered"
+    assert model.rvs_to_transforms[model["centers"]] is None  # the user's model is untouched
+    # an ordered start is a finite point of the rewritten model
+    point = rewritten.initial_point()
+    point["centers_ordered__"] = rewritten.rvs_to_transforms[rewritten["centers"]].forward(start).eval()
+    assert np.isfinite(rewritten.compile_logp()(point))
+
+
+def _finding(code: str, severity: str = "warning", category: str = "sampling") -> Finding:
+    return Finding(code=code, severity=severity, category=category, title="", message="")
+
+
+def test_cure_needs_every_symptom_gone_together():
+    assert is_cured(Report(findings=[_finding("SMP302"), _finding("SMP204", "info")]))
+    assert not is_cured(Report(findings=[_finding("SMP201")]))  # divergences gone, R-hat still high
+    assert not is_cured(Report(diagnoses=[Diagnosis("DX101", "funnel", "", "")]))
+
+
+def test_better_means_fewer_symptoms_and_none_worse():
+    before = {"divergences": 13, "max_rhat": 1.2, "min_ess_bulk": 100, "diagnoses": ["DX101"], "findings": ["SMP101"]}
+    fewer = {**before, "divergences": 0, "findings": []}
+    assert is_better(before, fewer)
+    assert not is_better(before, {**fewer, "max_rhat": 1.5})
+    assert not is_better(before, before)
+
+
+@pytest.mark.parametrize(
+    ("sampler", "pymc5", "pymc6"),
+    [
+        ("pymc-nuts", {"nuts": {"max_treedepth": 12}}, {"nuts_sampler": "pymc", "nuts": {"max_treedepth": 12}}),
+        (
+            "nutpie",
+            {"nuts_sampler": "nutpie", "nuts_sampler_kwargs": {"maxdepth": 12}},
+            {"nuts_sampler": "nutpie", "nuts": {"max_treedepth": 12}},
+        ),
+        (
+            "numpyro",
+            {"nuts_sampler": "numpyro", "nuts_sampler_kwargs": {"nuts_kwargs": {"max_tree_depth": 12}}},
+            {"nuts_sampler": "numpyro", "nuts": {"max_tree_depth": 12}},
+        ),
+    ],
+)
+def test_sample_options_keep_the_sampler_in_each_lines_spelling(sampler, pymc5, pymc6):
+    expected = pymc6 if pymc_major() >= 6 else pymc5
+    assert sample_options(sampler, max_treedepth=12) == expected
+    # init is PyMC's own: asking for it pins PyMC's NUTS
+    assert sample_options(sampler, init="adapt_diag").get("nuts_sampler") in (None, "pymc")
+
+
+def _sample(model, **kwargs):
+    with model:
+        return pm.sample(draws=500, tune=500, chains=4, random_seed=3, progressbar=False, **kwargs)
+
+
+@pytest.mark.slow
+def test_treat_cures_the_centered_eight_schools_with_the_noncentered_rewrite():
+    model = examples.centered_eight()
+    idata = _sample(model)
+    report = pymc_doctor.treat(model, idata, budget=600)
+    treatment = report.treatment
+    assert treatment.outcome == "cured"
+    cure = treatment.steps[-1]
+    assert "non-centered" in cure.description and cure.cured
+    assert cure.after["divergences"] == 0 and cure.after["max_rhat"] <= 1.01
+    assert treatment.steps[0].before["divergences"] > 0
+    assert _names(model.free_RVs) == ["mu", "tau", "theta"]
+    assert "treatment" in report.to_dict()
+
+
+@pytest.mark.slow
+def test_treat_orders_a_switching_mixture_and_cures_it():
+    rng = np.random.default_rng(1)
+    data = np.concatenate([rng.normal(-4, 1, 100), rng.normal(4, 1, 100)])
+    with pm.Model(coords={"component": ["a", "b"]}) as model:
+        centers = pm.Normal("centers", mu=0, sigma=10, dims="component")
+        pm.NormalMixture("y", w=[0.5, 0.5], mu=centers, sigma=1.0, observed=data)
+    idata = _sample(model)
+    report = pymc_doctor.treat(model, idata, budget=600)
+    assert any(d.name == "label-switching" for d in report.diagnoses)
+    assert report.treatment.outcome == "cured"
+    assert any("ordered" in step.code for step in report.treatment.steps if step.cured)
