@@ -1,6 +1,6 @@
 """Reusing probe results: what the fingerprint sees, which results are kept, and a cache that is
 old, damaged or cannot be written. The real command reusing them is tested in
-``tests/checks/test_environment.py``."""
+``tests/checks/environment/test_env_command.py``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from pymc_doctor import probecache
-from pymc_doctor.probes import ProbeResult
+from pymc_doctor.probes import cache
+from pymc_doctor.probes.protocol import ProbeResult
 
 
 @pytest.fixture
@@ -35,31 +35,31 @@ def healthy_results() -> dict[str, ProbeResult]:
 
 
 def test_the_fingerprint_changes_with_what_the_probes_depend_on(tmp_path, monkeypatch):
-    base = probecache.fingerprint()
-    assert probecache.fingerprint() == base
+    base = cache.fingerprint()
+    assert cache.fingerprint() == base
     monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float32")
-    flagged = probecache.fingerprint()
+    flagged = cache.fingerprint()
     assert flagged != base
     monkeypatch.delenv("PYTENSOR_FLAGS")
-    assert probecache.fingerprint() == base
+    assert cache.fingerprint() == base
     # A folder on sys.path that gains an entry, as site-packages does on every install.
     monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
-    with_folder = probecache.fingerprint()
+    with_folder = cache.fingerprint()
     (tmp_path / "installed_package.py").write_text("")
     os.utime(tmp_path, ns=(0, 10**18))  # a modification time no clock tick can leave unchanged
-    assert probecache.fingerprint() != with_folder
+    assert cache.fingerprint() != with_folder
 
 
 def test_a_pytensorrc_file_changes_the_fingerprint(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    before = probecache.fingerprint()
+    before = cache.fingerprint()
     (tmp_path / ".pytensorrc").write_text("[global]\nfloatX = float32\n")
-    assert probecache.fingerprint() != before
+    assert cache.fingerprint() != before
 
 
 def test_only_probes_that_found_nothing_wrong_are_kept():
     results = healthy_results()
-    assert all(probecache.healthy(result) for result in results.values())
+    assert all(cache.healthy(result) for result in results.values())
     failing = {"ok": False, "seconds": 0.1, "error": "ImportError: x", "stderr": ""}
     unhealthy = [
         ProbeResult("base", data={**results["base"].data, "pymc_import": failing}),
@@ -70,54 +70,54 @@ def test_only_probes_that_found_nothing_wrong_are_kept():
         ProbeResult("smoke", data={"error": {"stage": "sample"}, "done": True}),
         ProbeResult("smoke", data={"sample": {"seconds": 1.0}}, timed_out=True, timeout=300),
     ]
-    assert not any(probecache.healthy(result) for result in unhealthy)
+    assert not any(cache.healthy(result) for result in unhealthy)
 
 
 def test_stored_results_come_back_under_their_key_only(cache_dir):
     results = healthy_results()
     results["compile"].data["c_op"] = {"ok": False, "error": "the compiler failed"}
-    probecache.store("key", results)
-    loaded = probecache.load("key", {"base", "samplers", "compile", "smoke"})
+    cache.store("key", results)
+    loaded = cache.load("key", {"base", "samplers", "compile", "smoke"})
     assert set(loaded) == {"base", "samplers", "smoke"}  # the failed compile is examined again
     result, examined_at = loaded["base"]
     assert result == results["base"] and abs(examined_at - time.time()) < 60
-    assert probecache.load("another key", {"base"}) == {}
-    assert set(probecache.load("key", {"base"})) == {"base"}
+    assert cache.load("another key", {"base"}) == {}
+    assert set(cache.load("key", {"base"})) == {"base"}
 
 
 def test_old_results_are_not_reused(cache_dir, monkeypatch):
-    probecache.store("key", healthy_results())
-    later = time.time() + probecache.MAX_AGE_S + 60
-    monkeypatch.setattr(probecache.time, "time", lambda: later)
-    assert probecache.load("key", {"base", "smoke"}) == {}
+    cache.store("key", healthy_results())
+    later = time.time() + cache.MAX_AGE_S + 60
+    monkeypatch.setattr(cache.time, "time", lambda: later)
+    assert cache.load("key", {"base", "smoke"}) == {}
 
 
 def test_a_damaged_or_foreign_cache_is_ignored(cache_dir):
     cache_dir.mkdir()
-    path = cache_dir / probecache.CACHE_FILE
+    path = cache_dir / cache.CACHE_FILE
     for content in ("{not json", json.dumps([1, 2]), json.dumps({"version": 999, "entries": {}})):
         path.write_text(content)
-        assert probecache.load("key", {"base"}) == {}
+        assert cache.load("key", {"base"}) == {}
     entry = {"probes": {"base": {"examined_at": "yesterday", "result": {"name": "base", "nonsense": 1}}}}
-    path.write_text(json.dumps({"version": probecache.CACHE_VERSION, "entries": {"key": entry}}))
-    assert probecache.load("key", {"base"}) == {}
-    probecache.store("key", healthy_results())  # a damaged file is replaced
-    assert set(probecache.load("key", {"base"})) == {"base"}
+    path.write_text(json.dumps({"version": cache.CACHE_VERSION, "entries": {"key": entry}}))
+    assert cache.load("key", {"base"}) == {}
+    cache.store("key", healthy_results())  # a damaged file is replaced
+    assert set(cache.load("key", {"base"})) == {"base"}
 
 
 def test_a_cache_that_cannot_be_written_is_no_error(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("PYMC_DOCTOR_CACHE_DIR", str(blocker / "cache"))
-    probecache.store("key", healthy_results())
-    assert probecache.load("key", {"base"}) == {}
+    cache.store("key", healthy_results())
+    assert cache.load("key", {"base"}) == {}
 
 
 def test_the_cache_keeps_the_most_recently_used_installations(cache_dir):
-    for index in range(probecache.MAX_ENTRIES + 3):
-        probecache.store(f"key {index}", healthy_results())
-    stored = json.loads((cache_dir / probecache.CACHE_FILE).read_text())["entries"]
-    assert len(stored) == probecache.MAX_ENTRIES and "key 0" not in stored and f"key {index}" in stored
+    for index in range(cache.MAX_ENTRIES + 3):
+        cache.store(f"key {index}", healthy_results())
+    stored = json.loads((cache_dir / cache.CACHE_FILE).read_text())["entries"]
+    assert len(stored) == cache.MAX_ENTRIES and "key 0" not in stored and f"key {index}" in stored
 
 
 def test_a_removed_working_directory_still_has_a_fingerprint(tmp_path, monkeypatch):
@@ -125,4 +125,14 @@ def test_a_removed_working_directory_still_has_a_fingerprint(tmp_path, monkeypat
     gone.mkdir()
     monkeypatch.chdir(gone)
     gone.rmdir()
-    assert len(probecache.fingerprint()) == 64
+    assert cache.fingerprint() == cache.fingerprint()  # no OSError, and stable
+
+
+def test_the_fingerprint_covers_the_code_of_every_probe_module(monkeypatch):
+    from pathlib import Path
+
+    read = Path.read_bytes
+    before = cache.fingerprint()
+    # An edit to the typed facts (not only to the probes' runner) examines again.
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read(path) + (b"#" if path.name == "facts.py" else b""))
+    assert cache.fingerprint() != before

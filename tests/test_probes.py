@@ -1,11 +1,18 @@
-"""The probe runner: time limits, crashes and partial results; the bounded scan for legacy imports."""
+"""The probes: the runner's time limits, crashes and partial results; the bounded scan for legacy
+imports; and the typed facts the checks read."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from pymc_doctor.probes import MARK, describe_returncode, legacy_imports, run_command, run_probes
+import pytest
+
+from pymc_doctor.probes.envfacts import EnvFacts
+from pymc_doctor.probes.facts import CompileDir, Hardware, Platform, PyTensorConfig, StaticFacts
+from pymc_doctor.probes.protocol import MARK, ProbeResult, describe_returncode, run_command, run_probes
+from pymc_doctor.probes.static import legacy_imports
+from pymc_doctor.registry import CannotCheck
 
 
 def _mark(**facts) -> str:
@@ -107,12 +114,62 @@ def test_the_scan_never_walks_a_filesystem_root():
 
 
 def test_a_fact_that_could_not_be_read_skips_the_checks_that_need_it():
-    import pytest
-
-    from pymc_doctor.probes import StaticFacts
-    from pymc_doctor.registry import CannotCheck
-
     facts = StaticFacts({"cwd": "/work"}, {"hardware": "PermissionError: /proc/meminfo"})
     assert facts["cwd"] == "/work"
     with pytest.raises(CannotCheck, match="the hardware could not be read: PermissionError"):
         facts["hardware"]
+    env = EnvFacts(static=facts, probes={})
+    assert env.cwd == "/work"
+    with pytest.raises(CannotCheck, match="the hardware could not be read: PermissionError"):
+        env.hardware  # noqa: B018
+    with pytest.raises(CannotCheck, match="the env vars could not be read: not collected"):
+        env.env_vars  # noqa: B018
+
+
+def test_records_keep_defaults_for_what_a_probe_did_not_report_and_ignore_the_rest():
+    platform = Platform.of({"system": "Darwin", "machine": "arm64", "new_field": 1})
+    assert (platform.system, platform.rosetta, platform.python_version) == ("Darwin", False, ())
+    assert platform.apple_silicon and not platform.intel_mac and not platform.windows
+    assert Platform.of({"python": "3.12.1"}).python_version == (3, 12)
+    assert Hardware.of({"logical_cores": 8}).cores == 8
+    assert Hardware.of({"logical_cores": 8, "usable_cores": 2}).cores == 2
+    assert Hardware.of(None) == Hardware()
+    folder = CompileDir.of({"base": "/c", "lock": {"stuck": True, "holder": {"pid": 7}}})
+    assert folder.where == "/c" and folder.lock.stuck and folder.lock.holder.pid == 7
+
+
+def test_a_pytensor_flag_that_could_not_be_read_skips_the_checks_that_need_it():
+    config = PyTensorConfig.of({"flags": {"cxx": ""}, "errors": {"blas__ldflags": "OSError: no ldconfig"}})
+    assert config.cxx == "" and config.c_default
+    with pytest.raises(CannotCheck, match="could not read its `blas__ldflags` flag: OSError: no ldconfig"):
+        config.blas_ldflags  # noqa: B018
+    assert not PyTensorConfig.of({"default_linker": "NumbaLinker"}).c_default
+
+
+@pytest.mark.parametrize(
+    ("value", "flags"),
+    [
+        ("", {}),
+        ("cxx=,floatX=float32", {"cxx": "", "floatX": "float32"}),
+        (" cxx = g++ , device=cpu", {"cxx ": " g++", "device": "cpu"}),  # PyTensor strips the pair only
+        ("blas__ldflags", {}),  # a flag without a value sets nothing
+        ("blas__ldflags=-lblas,blas__ldflags=", {"blas__ldflags": ""}),  # the last setting wins
+        ("gcc__cxxflags=-O3 -march=native", {"gcc__cxxflags": "-O3 -march=native"}),
+    ],
+)
+def test_pytensor_flags_are_read_as_pytensor_reads_them(value, flags):
+    env = EnvFacts(static=StaticFacts({"env_vars": {"PYTENSOR_FLAGS": value}}, {}), probes={})
+    assert env.pytensor_flags == flags
+
+
+def test_a_probe_that_did_not_run_says_why():
+    env = EnvFacts(static=StaticFacts({}, {}), probes={}, not_run={"smoke": "skipped by --quick"})
+    with pytest.raises(CannotCheck, match="skipped by --quick"):
+        env.smoke  # noqa: B018
+    with pytest.raises(CannotCheck, match="the base probe did not run"):
+        env.base  # noqa: B018
+    crashed = ProbeResult("base", data={"importing": "pytensor", "imports": {"numpy": {"ok": True}}}, returncode=-11)
+    env.probes["base"] = crashed
+    assert env.base.crashed_import == "pytensor"
+    with pytest.raises(CannotCheck, match="PyTensor could not be imported"):
+        env.pytensor  # noqa: B018

@@ -5,10 +5,10 @@ Importing PyMC, compiling and sampling cost seconds (nutpie's Numba compile alon
 hashes what the probes' results depend on: the interpreter, the folders on ``sys.path`` (pip,
 uv and conda add or remove entries in them on every install, which changes their modification
 times), conda's metadata, the variables and files that configure PyTensor, JAX and the BLAS,
-the compilers, the system's library cache, the GPU driver and the cores, and this module's and
-the probes' code. A result is reused only under the same fingerprint, for at most
-``MAX_AGE_S``, and only when the probe finished and found nothing wrong: whatever looked wrong
-is examined again on the next run. ``pymc-doctor env --fresh`` ignores the cache.
+the compilers, the system's library cache, the GPU driver and the cores, and the code of this
+package. A result is reused only under the same fingerprint, for at most ``MAX_AGE_S``, and only
+when the probe finished and found nothing wrong: whatever looked wrong is examined again on the
+next run. ``pymc-doctor env --fresh`` ignores the cache.
 
 The cache is one JSON file in the user's cache folder (``PYMC_DOCTOR_CACHE_DIR`` overrides it);
 a cache that cannot be read or written is ignored.
@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pymc_doctor.probes import ENV_VARS, ProbeResult, shadowing
+from pymc_doctor.probes.protocol import ProbeResult
+from pymc_doctor.probes.static import ENV_VARS, shadowing
 
 CACHE_VERSION = 1
 CACHE_FILE = "env-probes.json"
@@ -100,8 +101,8 @@ def _pytensor_rc_files() -> list[str]:
 def _code_hash() -> str:
     """The probes' code: a new release, or an edit, examines again."""
     digest = hashlib.sha256()
-    for module in ("probes.py", "probecache.py"):
-        digest.update((Path(__file__).parent / module).read_bytes())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
     return digest.hexdigest()
 
 
@@ -140,7 +141,7 @@ def healthy(result: ProbeResult) -> bool:
     if result.failure:
         return False
     if result.name == "base":
-        # The compile folder's state is read anew on every run (``probes.compiledir_state``).
+        # The compile folder's state is read anew on every run (``probes.compiledir.compiledir_state``).
         return (
             data.get("pytensor_import", {}).get("ok") is True
             and data.get("pymc_import", {}).get("ok") is True
