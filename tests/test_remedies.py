@@ -6,10 +6,11 @@ import ast
 import importlib.util
 
 import pytest
-from pytensor.graph.basic import ancestors
+from pytensor.graph.traversal import ancestors
 
 from pymc_doctor import remedies
 from pymc_doctor.compat import trace_view
+from pymc_doctor.remedies import model as model_fixes
 
 
 def _tiny_model():
@@ -28,6 +29,7 @@ def _run(code: str):
     return namespace["idata"]
 
 
+@pytest.mark.slow  # live sampling
 @pytest.mark.parametrize(
     "sampler",
     [
@@ -45,6 +47,7 @@ def test_max_treedepth_spelling_reaches_each_sampler(sampler):
     assert trace.sampler == expected
 
 
+@pytest.mark.slow  # live sampling
 def test_init_pins_pymc_nuts_and_runs():
     code = remedies.sample_call("nutpie", draws=20, tune=20, chains=1, init="jitter+adapt_full")
     assert 'nuts_sampler="nutpie"' not in code
@@ -78,9 +81,64 @@ def test_ordered_snippet_defines_a_working_transform():
 
 
 def test_every_spelling_parses_on_both_lines(monkeypatch):
+    spelled = {}
     for major in (5, 6):
-        monkeypatch.setattr(remedies, "pymc_major", lambda major=major: major)
+        monkeypatch.setattr(remedies.sampling, "pymc_major", lambda major=major: major)
         for sampler in ("pymc-nuts", "nutpie", "numpyro", "blackjax", None):
             code = remedies.sample_call(sampler, max_treedepth=12, target_accept=0.95, tune=2000)
             ast.parse(code)
             assert "max_tree" in code or "maxdepth" in code
+            spelled[major, sampler] = code
+    assert 'nuts_sampler_kwargs={"maxdepth": 12}' in spelled[5, "nutpie"]
+    assert 'nuts={"max_treedepth": 12}' in spelled[6, "nutpie"]
+    assert spelled[6, "pymc-nuts"].startswith('with model:\n    idata = pm.sample(nuts_sampler="pymc", ')
+    assert "nuts_sampler" not in spelled[5, "pymc-nuts"]
+
+
+def test_every_model_fix_parses_with_and_without_dims():
+    for dims in ((), ("obs",), ("row", "obs")):
+        snippets = [
+            model_fixes.prior_code("b", "Normal", {"mu": "0", "sigma": "2.5"}, dims),
+            model_fixes.likelihood_code("y", "Normal", {"mu": "a + b * x", "sigma": "s"}, "y_obs", dims),
+            model_fixes.likelihood_code("y", "Normal", None, "y_obs", dims),
+            model_fixes.data_container_code("x", 'df["x"].to_numpy()', dims),
+            model_fixes.covariate_container_code("x", "x", dims, "x"),
+            model_fixes.category_codes_code("school", 'df["school"]', dims),
+            model_fixes.nullable_column_code("v", 'df["v"]', dims),
+            model_fixes.declare_dims_code([("beta", dims or ("beta_dim",), None if dims else {"beta_dim": 3})]),
+            model_fixes.zero_sum_code("effect", "1", dims, 4),
+        ]
+        for code in snippets:
+            ast.parse(code)
+    for code in (
+        model_fixes.debug_code(verbose=True),
+        model_fixes.debug_code(verbose=False),
+        model_fixes.set_data_code("x"),
+        model_fixes.drop_missing_code("y", 'pm.Normal("y", mu=a, sigma=s, observed=y[keep])'),
+        model_fixes.drop_nonfinite_code("x"),
+        model_fixes.standardize_code("income", 'df["income"]'),
+        model_fixes.integer_counts_code("c", "counts"),
+        model_fixes.coords_code("x", "obs", 5),
+        model_fixes.factorize_code("county"),
+        model_fixes.zero_based_code("county_idx"),
+        model_fixes.per_observation_code("mu"),
+        model_fixes.group_index_code("mu"),
+        model_fixes.marginalize_code(["z"]),
+        model_fixes.keep_one_code("a", ["b", "c"], "10"),
+        model_fixes.prior_predictive_code('b = pm.Normal("b", mu=0, sigma=2)'),
+        model_fixes.beta_likelihood_code("share", "a", "s", "shares"),
+        model_fixes.lognormal_likelihood_code("weight", "mu", "s", "weights"),
+    ):
+        ast.parse(code)
+
+
+def test_the_model_fixes_declare_what_they_say():
+    import pymc as pm
+
+    namespace = {"pm": pm}
+    with pm.Model(coords={"obs": range(3)}) as model:
+        exec(model_fixes.prior_code("b", "HalfNormal", {"sigma": "2"}, ("obs",)), namespace)
+        exec(model_fixes.data_container_code("x", "[1.0, 2.0, 3.0]", ("obs",)), namespace)
+        exec(model_fixes.zero_sum_code("effect", "1", (), 3), namespace)
+    assert model.named_vars_to_dims == {"b": ("obs",), "x": ("obs",)}
+    assert model["effect"].type.shape == (3,) and model["x"] in model.data_vars

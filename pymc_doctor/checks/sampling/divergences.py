@@ -64,10 +64,8 @@ def centered_child(subject: Subject, scale: str) -> dict[str, Any] | None:
     """
     model = subject.model
     if model is not None and scale in model.named_vars:
-        from pymc_doctor.modelgraph import centered_children  # moving to pymc_doctor.hierarchy.graph
-
         names = subject.trace.variable_names()
-        child = next((c for c in centered_children(model, scale) if c.group in names), None)
+        child = next((c for c in hierarchy.centered_children(model, scale) if c.group in names), None)
         if child is None:
             return None
         return {

@@ -1,0 +1,192 @@
+"""Fixes for a model's declaration, as code in the user's names: priors, data containers, likelihoods,
+dims and indices. Every name comes from the user's model or namespace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+# The model's name in generated snippets; neither traces nor models record what the user called it.
+MODEL = "model"
+
+
+def dims_argument(dims: Sequence[str]) -> str:
+    """``, dims="obs"``, or ``, dims=('a', 'b')``; nothing without dims."""
+    if not dims:
+        return ""
+    if len(dims) == 1:
+        return f', dims="{dims[0]}"'
+    return f", dims={tuple(dims)!r}"
+
+
+def prior_code(name: str, distribution: str, params: dict[str, str], dims: Sequence[str] = ()) -> str:
+    """``name = pm.Distribution("name", param=value, dims=...)``."""
+    args = ", ".join(f"{key}={value}" for key, value in params.items())
+    return f'{name} = pm.{distribution}("{name}", {args}{dims_argument(dims)})'
+
+
+def likelihood_code(
+    name: str, distribution: str, params: dict[str, str] | None, observed: str, dims: Sequence[str] = ()
+) -> str:
+    """An observed variable's declaration with new ``observed`` (and dims); a comment when its parameters
+    cannot be spelled."""
+    if params is None:
+        return f'# in pm.{distribution}("{name}", ...), pass observed={observed}{dims_argument(dims)}'
+    args = ", ".join(f"{key}={value}" for key, value in params.items())
+    return f'pm.{distribution}("{name}", {args}, observed={observed}{dims_argument(dims)})'
+
+
+def debug_code(*, verbose: bool) -> str:
+    """``model.debug()``, which evaluates each term alone and says what fails."""
+    if verbose:
+        return f"with {MODEL}:\n    {MODEL}.debug(verbose=True)"
+    return f"with {MODEL}:\n    {MODEL}.debug()  # parameters and values behind each term"
+
+
+# --- data
+
+
+def data_container_code(name: str, source: str, dims: Sequence[str] = ()) -> str:
+    """Declare data as a container, so that ``pm.set_data`` can swap it for predictions."""
+    return f'{name} = pm.Data("{name}", {source}{dims_argument(dims)})'
+
+
+def set_data_code(name: str) -> str:
+    return (
+        f"with {MODEL}:\n"
+        f'    pm.set_data({{"{name}": {name}_new}})\n'
+        "    predictions = pm.sample_posterior_predictive(idata)"
+    )
+
+
+def covariate_container_code(name: str, array: str, dims: Sequence[str], replaced: str) -> str:
+    """A covariate baked into the graph as a container instead, and its swap for predictions."""
+    return (
+        f'{name}_data = pm.Data("{name}", {array}{dims_argument(dims)})  # use {name}_data in place of {replaced}\n'
+        + set_data_code(name)
+    )
+
+
+def index_coords_comment(dim: str, frame: str) -> str:
+    """A DataFrame's index as the coordinates of ``dim``."""
+    return f'# on the model: coords={{"{dim}": {frame}.index}}'
+
+
+def category_codes_code(name: str, column: str, dims: Sequence[str]) -> str:
+    """A categorical column passed as its codes, with its categories as coordinates."""
+    return f'# on the model: coords={{"{name}_level": {column}.cat.categories}}\n' + data_container_code(
+        name, f"{column}.cat.codes.to_numpy()", dims
+    )
+
+
+def nullable_column_code(name: str, column: str, dims: Sequence[str]) -> str:
+    """A nullable column converted explicitly, its missing values as NaN."""
+    return data_container_code(name, f"{column}.to_numpy(dtype=float, na_value=np.nan)", dims)
+
+
+def drop_missing_code(array: str, refit: str) -> str:
+    """Keep the rows without NaN in ``array``, then ``refit`` (the likelihood on the kept rows)."""
+    return f"keep = ~np.isnan({array})  # then index every per-row array with keep\n{refit}"
+
+
+def drop_nonfinite_code(array: str) -> str:
+    return f"keep = np.isfinite({array})  # then index every per-row array with keep: {array}[keep], ..."
+
+
+def standardize_code(array: str, source: str | None = None) -> str:
+    """Fit on the unit scale; map draws back with the saved mean and sd. ``source``: where ``array`` comes
+    from when the user's data is not a NumPy array of that name (a DataFrame column)."""
+    extracted = f"{array} = {source}.to_numpy()\n" if source is not None else ""
+    return extracted + (
+        f"{array}_mean, {array}_sd = {array}.mean(), {array}.std()\n"
+        f"{array}_std = ({array} - {array}_mean) / {array}_sd  # observe this instead\n"
+        f"# back on the original scale: {array}_mean + {array}_sd * draws"
+    )
+
+
+def integer_counts_code(name: str, values: str) -> str:
+    return f'{name}_counts = np.rint({values}).astype("int64")  # then observed={name}_counts'
+
+
+# --- shapes, dims and indices
+
+
+def coords_code(name: str, dim: str, length: int) -> str:
+    return (
+        f'coords = {{"{dim}": range({length})}}  # or the labels of {name}\'s elements, '
+        "taken from the same table as its values"
+    )
+
+
+def declare_dims_code(declarations: Sequence[tuple[str, tuple[str, ...], dict[str, int] | None]]) -> str:
+    """Comments that add dims to declarations: ``(name, dims, new coordinates or None)`` for each."""
+    lines = []
+    for name, dims, new_coords in declarations:
+        line = f"{name}:{dims_argument(dims).lstrip(',')}"
+        if new_coords is not None:
+            coords = ", ".join(f'"{dim}": range({length})' for dim, length in new_coords.items())
+            line += f", with coords={{{coords}}} on the model"
+        lines.append(line)
+    return "# add to each declaration:\n" + "\n".join(f"#   {line}" for line in lines)
+
+
+def factorize_code(index: str) -> str:
+    return f"codes, levels = pd.factorize({index})  # codes 0..k-1, and levels for the coordinates"
+
+
+def zero_based_code(index: str) -> str:
+    return f"{index} - 1  # 0-based, as NumPy and PyTensor index"
+
+
+def per_observation_code(name: str) -> str:
+    return (
+        f'print({MODEL}["{name}"].shape.eval())\n'
+        "# then align the terms per observation: a[group_idx] + b * x, not a[:, None] + b * x"
+    )
+
+
+def group_index_code(parameter: str) -> str:
+    return f"{parameter}[group_idx]  # group_idx: one integer group code per observed value"
+
+
+def marginalize_code(names: Sequence[str]) -> str:
+    return (
+        "import pymc_extras as pmx  # pip install pymc-extras\n\n"
+        f"{MODEL} = pmx.marginalize({MODEL}, {json.dumps(list(names))})"
+    )
+
+
+# --- parameterization and the prior predictive
+
+
+def zero_sum_code(name: str, sigma: str, dims: Sequence[str], size: int) -> str:
+    """Effects that sum to zero, beside an intercept that carries the overall level."""
+    shape = dims_argument(dims) if dims else f", shape={size}"
+    return f'{name} = pm.ZeroSumNormal("{name}", sigma={sigma}{shape})'
+
+
+def keep_one_code(kept: str, dropped: Sequence[str], sigma: str) -> str:
+    """One parameter for what the likelihood sees, instead of several it cannot tell apart."""
+    return (
+        f"# the likelihood cannot tell {kept} from {', '.join(dropped)}: keep {kept}, drop the others\n"
+        + prior_code(kept, "Normal", {"mu": "0", "sigma": sigma})
+    )
+
+
+def prior_predictive_code(prior_fix: str = "") -> str:
+    """Look at the prior predictive again, after ``prior_fix`` where there is one."""
+    return (
+        prior_fix + "\n" if prior_fix else ""
+    ) + f"with {MODEL}:\n    prior = pm.sample_prior_predictive(random_seed=1)"
+
+
+def beta_likelihood_code(name: str, mu: str, sigma: str, observed: str) -> str:
+    """Proportions observed by a Beta whose mean goes through a logit link."""
+    return (
+        f'pm.Beta("{name}", mu=pm.math.invlogit({mu}), sigma={sigma}, observed={observed})'
+        "  # sigma < sqrt(mu * (1 - mu))"
+    )
+
+
+def lognormal_likelihood_code(name: str, mu: str, sigma: str, observed: str) -> str:
+    return f'pm.LogNormal("{name}", mu={mu}, sigma={sigma}, observed={observed})  # mu: the mean of log'
