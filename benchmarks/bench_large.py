@@ -49,6 +49,7 @@ else:
     import xarray as xr
     import pymc_doctor
     from pymc_doctor.compat import trace_view
+    from pymc_doctor.diagnostics import diagnostics_of
     tree = xr.open_datatree(path, engine="zarr", chunks={})
     trace = trace_view(tree)
     report = pymc_doctor.check(tree)

@@ -137,11 +137,21 @@ class TraceView:
         """The draws of single elements as scalar variables named by their labels (for plots)."""
         data = {}
         for label in labels:
-            name = label if label in self.posterior else label.split("[", 1)[0]
+            name = self.owner_of(label)
             index = self.element_labels(name).index(label)
             # Only that element is read and converted: a plot must not copy a whole large variable.
             data[label] = (("chain", "draw"), self.draws_of(name, (index, index + 1))[:, :, 0])
         return xr.Dataset(data, coords={"chain": self.posterior["chain"], "draw": self.posterior["draw"]})
+
+    def owner_of(self, label: str) -> str:
+        """The variable an element label belongs to; a name may itself hold brackets (``a[0]1``)."""
+        if label in self.posterior.data_vars:
+            return label
+        candidates = sorted((str(n) for n in self.posterior.data_vars if label.startswith(f"{n}[")), key=len)
+        for name in reversed(candidates):
+            if label in self.element_labels(name):
+                return name
+        raise KeyError(f"no variable has an element labelled {label!r}")
 
     def dims_of(self, name: str) -> tuple[str, ...]:
         return tuple(str(d) for d in self.posterior[name].dims if d not in ("chain", "draw"))

@@ -15,6 +15,9 @@ import pytest
 
 from pymc_doctor import compat
 
+# The benchmark scripts build traces and time real runs: end-to-end.
+pytestmark = pytest.mark.slow
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 

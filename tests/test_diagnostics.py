@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pymc_doctor.compat import trace_view
+from pymc_doctor.diagnostics import diagnostics_of
 from tests import oracle
 from tests.support import load
 
@@ -13,7 +14,7 @@ from tests.support import load
 @pytest.mark.parametrize("name", ["centered_eight", "nutpie_eight"])
 def test_table_matches_arviz(name):
     trace = trace_view(load(name))
-    table = trace.diagnostics.table
+    table = diagnostics_of(trace).table
     posterior = trace.posterior[trace.variable_names()]
     expected = {
         "rhat": oracle.rhat(posterior),
@@ -32,4 +33,4 @@ def test_labels_follow_arviz_style():
     trace = trace_view(load("centered_eight"))
     assert trace.element_labels("theta")[0] == "theta[Choate]"
     assert trace.element_labels("mu") == ["mu"]
-    assert len(trace.diagnostics.table) == 10
+    assert len(diagnostics_of(trace).table) == 10

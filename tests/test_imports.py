@@ -27,6 +27,7 @@ def test_cli_help_and_rules_do_not_import_pymc(args):
     assert "pymc_doctor.cli" in imported
 
 
+@pytest.mark.slow
 def test_env_reads_the_installation_without_importing_the_numerical_stack_itself():
     # The probes import PyMC in child processes; the doctor's own process needs none of it.
     process = subprocess.run(

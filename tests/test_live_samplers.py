@@ -18,6 +18,9 @@ from pymc_doctor.quiet import quiet
 from pymc_doctor.remedies import pymc_major
 from tests.support import findings_of
 
+# Live sampling with each backend: end-to-end.
+pytestmark = pytest.mark.slow
+
 NUTS_CHECKS = {"SMP101", "SMP102", "SMP103", "SMP104"}
 
 
