@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from pymc_doctor.version import __version__
 
 DEMO_REPORT = "pymc-doctor-report.html"
+# How long a script or module may take to load and be checked.
+DEFAULT_TIMEOUT = 300.0
+# The most of an error file `explain` reads: a traceback's end, where the error is, is what matters.
+MAX_ERROR_TEXT = 4 * 2**20
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -27,35 +32,74 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, str]:
     return thresholds
 
 
-def _emit(report, fmt: str, output: Path | None, *, redact: bool = True, share: bool = False) -> None:
-    """Render and print or write a report (or a list of reports, for HTML).
+def _color() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org) or the terminal is dumb."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _emit(reports: list, fmt: str, output: Path | None, *, redact: bool = True, share: bool = False) -> None:
+    """Render and print or write one or several reports.
 
     Everything that may be shared, which is every form but the plain terminal one, is redacted
     unless ``redact`` is False.
     """
-    from pymc_doctor.reports import RENDERERS
+    from pymc_doctor.reports import render
 
-    if share:
-        fmt = "markdown"
-    reports = report if isinstance(report, list) else [report]
-    if redact and (share or fmt != "text" or output is not None):
-        reports = [r.redacted() for r in reports]
-    render = RENDERERS[fmt]
-    color = output is None and sys.stdout.isatty()
-    if fmt in ("html", "json"):  # one document, whatever the number of reports
-        text = render(reports if len(reports) > 1 else reports[0], color=color)
-    else:
-        text = "\n\n".join(render(r, color=color) for r in reports)
-    if output is not None:
-        output.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-        click.echo(f"Report written to {output}", err=True)
-    else:
+    fmt = "markdown" if share else fmt
+    _deliver(render(reports, fmt, redact=_redacts(fmt, output, redact), color=output is None and _color()), output)
+
+
+def _redacts(fmt: str, output: Path | None, redact: bool) -> bool:
+    return redact and (fmt != "text" or output is not None)
+
+
+def _deliver(text: str, output: Path | None) -> None:
+    """Print the report, or write it to ``output`` whole (an existing file is replaced only once it is)."""
+    from pymc_doctor.reports import write_atomically
+
+    if output is None:
         click.echo(text)
+        return
+    try:
+        write_atomically(output, text)
+    except OSError as exc:
+        _fail(f"cannot write the report to {output}: {exc.strerror or exc}")
+    click.echo(f"Report written to {_shown(str(output))}", err=True)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"pymc-doctor: {message}", err=True)
+def _fail(message: str) -> NoReturn:
+    """One line on standard error, whatever a path or a name in it holds, and exit status 2."""
+    click.echo(f"pymc-doctor: {_shown(message)}", err=True)
     sys.exit(2)
+
+
+def _shown(text: str) -> str:
+    """``text`` (a path, a name) as it may reach a terminal: control characters and odd bytes escaped."""
+    from pymc_doctor.reports.safety import visible
+
+    return visible(text)
+
+
+def _output_path(output: Path | None, inputs: list[Path]) -> Path | None:
+    """``output`` as an absolute path, fixed before anything runs (a script may change the working folder),
+    and never one of the inputs or inside one (a zarr store): the report would replace the trace."""
+    if output is None:
+        return None
+    absolute = Path(os.path.abspath(output))
+    try:
+        resolved = absolute.resolve()
+        for source in (path.resolve() for path in inputs if path.exists()):
+            if resolved == source or source in resolved.parents or _same_file(resolved, source):
+                _fail(f"--output {output} is an input of this command and would be overwritten: write elsewhere")
+    except (OSError, RuntimeError) as exc:
+        _fail(f"--output {output}: {exc}")
+    if not absolute.parent.is_dir():
+        _fail(f"cannot write the report to {output}: no such folder {absolute.parent}")
+    return absolute
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    return path.exists() and os.path.samefile(path, other)
 
 
 FORMATS = ["text", "json", "markdown", "html"]
@@ -106,75 +150,85 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="With a script: the trace its model produced (netCDF or zarr), checked together with the model.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="With a script or module: stop loading and checking it after this long.",
+)
 @format_option
 @output_option
 @rule_options
 @share_options
 def check(
-    target: str, trace_path: Path | None, fmt: str, output: Path | None, select, ignore, threshold, share, keep_private
+    target: str,
+    trace_path: Path | None,
+    timeout: float,
+    fmt: str,
+    output: Path | None,
+    select,
+    ignore,
+    threshold,
+    share,
+    keep_private,
 ) -> None:
     """Check a trace file, or lint the models of a script.
 
     TARGET is a trace (netCDF or zarr, as written by InferenceData.to_netcdf or DataTree.to_netcdf),
     a script (`model.py`, whose `if __name__ == "__main__":` block does not run), or
-    `module:attribute` (a model, a trace, or a function returning them).
+    `module:attribute` (a model, a trace, or a function returning them). A script or module is loaded
+    and checked in a child process, stopped after --timeout seconds.
     """
-    from pymc_doctor import check as run_check
-    from pymc_doctor.compat import TraceError
     from pymc_doctor.target import is_target
 
+    output = _output_path(output, [Path(target), *([trace_path] if trace_path else [])])
     options = {"select": _split(select), "ignore": _split(ignore), "thresholds": _thresholds(threshold)}
-    if is_target(target):
-        reports = _check_target(target, trace_path, options)
-    else:
-        if trace_path is not None:
-            _fail("--trace goes with a script or module:attribute, not with a trace file")
-        try:
-            reports = [run_check(Path(target), **options)]
-        except (TraceError, ValueError) as exc:
-            _fail(str(exc))
-    _emit(reports if len(reports) > 1 else reports[0], fmt, output, redact=not keep_private, share=share)
-    sys.exit(max(report.exit_code for report in reports))
+    if not is_target(target):
+        reports = [_check_trace(target, trace_path, options)]
+        _emit(reports, fmt, output, redact=not keep_private, share=share)
+        sys.exit(max(report.exit_code for report in reports))
+    fmt = "markdown" if share else fmt
+    request = {
+        "spec": target,
+        "trace": str(trace_path.resolve()) if trace_path else None,
+        "options": options,
+        "format": fmt,
+        "redact": _redacts(fmt, output, not keep_private),
+        "color": output is None and _color(),
+    }
+    exit_code, text = _check_in_child(request, timeout)
+    _deliver(text, output)
+    sys.exit(exit_code)
 
 
-def _check_target(spec: str, trace_path: Path | None, options: dict) -> list:
-    """Lint each model the target defines; with one model, check it together with its trace."""
+def _check_trace(target: str, trace_path: Path | None, options: dict):
     from pymc_doctor import check as run_check
-    from pymc_doctor import explain as run_explain
     from pymc_doctor.compat import TraceError
-    from pymc_doctor.quiet import quiet
-    from pymc_doctor.target import TargetError, TargetRaised, load_target
 
-    click.echo(f"Loading {spec}…", err=True)
-    try:
-        with quiet("pymc", "pytensor"):
-            target = load_target(spec)
-    except TargetError as exc:
-        _fail(str(exc))
-    except TargetRaised as raised:
-        report = run_explain(raised.error)
-        report.context["source"] = spec
-        return [report]
-    traces = dict(target.traces)
     if trace_path is not None:
-        traces = {trace_path.name: trace_path}
-    if trace_path is not None and len(target.models) != 1:
-        _fail(f"{spec} defines {len(target.models)} models; --trace needs exactly one")
-    reports = []
+        _fail("--trace goes with a script or module:attribute, not with a trace file")
     try:
-        if len(target.models) == 1 and len(traces) == 1:
-            (name, model), (trace_name, trace) = *target.models.items(), *traces.items()
-            reports.append(run_check(trace, model=model, source=trace_name, namespace=target.namespace, **options))
-            reports[-1].context["model"]["name"] = name
-            return reports
-        for name, model in target.models.items():
-            reports.append(run_check(model=model, namespace=target.namespace, **options))
-            reports[-1].context["model"]["name"] = name
-        for trace_name, trace in traces.items():
-            reports.append(run_check(trace, source=trace_name, **options))
+        return run_check(Path(target), **options)
     except (TraceError, ValueError) as exc:
         _fail(str(exc))
-    return reports
+
+
+def _check_in_child(request: dict, timeout: float) -> tuple[int, str]:
+    """Load and check a script or module in a child process; what it prints is shown on standard error."""
+    from pymc_doctor.target import TargetError, check_in_child
+
+    try:
+        result = check_in_child(request, timeout, lambda text: click.echo(text, nl=False, err=True))
+    except TargetError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("\npymc-doctor: interrupted", err=True)
+        sys.exit(130)
+    if "error" in result:
+        _fail(result["error"])
+    return result["exit"], result["text"]
 
 
 @main.command()
@@ -194,6 +248,7 @@ def env(
     """
     from pymc_doctor import env as run_env
 
+    output = _output_path(output, [])
     click.echo(
         "Examining this Python environment" + (" (quick)…" if quick else ": compiling and sampling a tiny model…"),
         err=True,
@@ -204,7 +259,7 @@ def env(
         )
     except ValueError as exc:
         _fail(str(exc))
-    _emit(report, fmt, output, redact=not keep_private, share=share)
+    _emit([report], fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
 
 
@@ -217,20 +272,34 @@ def explain(source: str, fmt: str, output: Path | None, share, keep_private) -> 
     """Explain a PyMC or PyTensor error: the traceback in SOURCE, a file, or standard input (`-`)."""
     from pymc_doctor import explain as run_explain
 
-    if source == "-":
-        if sys.stdin.isatty():
-            click.echo("Paste the traceback, then press Ctrl-D (Ctrl-Z and Enter on Windows):", err=True)
-        text = sys.stdin.read()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            _fail(f"{source}: no such file")
-        text = path.read_text(encoding="utf-8", errors="replace")
+    output = _output_path(output, [] if source == "-" else [Path(source)])
+    text = _error_text(source)
     if not text.strip():
         _fail("no error text given (pass a file with the traceback, or pipe it in)")
     report = run_explain(text)
-    _emit(report, fmt, output, redact=not keep_private, share=share)
+    _emit([report], fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
+
+
+def _error_text(source: str) -> str:
+    """The traceback in a file or on standard input, whatever its encoding; of a long one, its end."""
+    if source == "-":
+        if sys.stdin.isatty():
+            click.echo("Paste the traceback, then press Ctrl-D (Ctrl-Z and Enter on Windows):", err=True)
+        data = sys.stdin.buffer.read()[-MAX_ERROR_TEXT:]
+    else:
+        path = Path(source)
+        if not path.exists():
+            _fail(f"{source}: no such file")
+        if not path.is_file():
+            _fail(f"{source}: not a regular file")
+        try:
+            with path.open("rb") as file:
+                file.seek(max(0, os.fstat(file.fileno()).st_size - MAX_ERROR_TEXT))
+                data = file.read(MAX_ERROR_TEXT)
+        except OSError as exc:
+            _fail(f"{source}: cannot be read ({exc.strerror or type(exc).__name__})")
+    return data.decode("utf-8", errors="replace")
 
 
 @main.command()
@@ -261,8 +330,8 @@ def rules(code: str | None) -> None:
 @main.command()
 @format_option
 @click.option("--seed", default=20261125, show_default=True, help="Random seed for sampling.")
-@click.option("--draws", default=1000, show_default=True, help="Draws per chain.")
-@click.option("--tune", default=1000, show_default=True, help="Tuning steps per chain.")
+@click.option("--draws", type=click.IntRange(min=1), default=1000, show_default=True, help="Draws per chain.")
+@click.option("--tune", type=click.IntRange(min=0), default=1000, show_default=True, help="Tuning steps per chain.")
 @click.option(
     "--html",
     "html_path",
@@ -277,13 +346,14 @@ def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
     from pymc_doctor import check as run_check
     from pymc_doctor.demo import sample_example
 
+    html_path = _output_path(html_path, [])
     reports = []
     for name in ("bioassay", "centered_eight"):
         click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
         idata = sample_example(name, seed=seed, draws=draws, tune=tune)
         reports.append(run_check(idata, source=f"example: {name}"))
         if fmt not in ("json", "html"):  # text forms come as each example is done; documents come whole
-            _emit(reports[-1], fmt, None)
+            _emit(reports[-1:], fmt, None)
             click.echo("")
     if fmt in ("json", "html"):
         _emit(reports, fmt, None)

@@ -10,7 +10,10 @@ versions from this module and starts faster without them.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import stat
 import warnings
 from collections.abc import Mapping
 from functools import cache
@@ -23,7 +26,6 @@ from packaging.version import InvalidVersion, Version
 from pymc_doctor.samplers import DEFAULT_MAX_TREE_DEPTH, STAT_ALIASES
 
 if TYPE_CHECKING:
-    import numpy as np
     import xarray as xr
 
     from pymc_doctor.trace import TraceView
@@ -92,12 +94,26 @@ def trace_groups(data: Any) -> dict[str, xr.Dataset]:
     )
 
 
+def _is_regular(entry: Path, root: Path) -> bool:
+    """Not a FIFO, device, socket, link to one or linked folder, whose reading could block or never end."""
+    try:
+        mode = entry.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or (stat.S_ISDIR(mode) and (entry == root or not entry.is_symlink()))
+
+
 def open_trace_file(path: Path) -> xr.DataTree:
+    """Open a netCDF file or a zarr store, reading only regular files."""
     import xarray as xr
 
     if not path.exists():
         raise TraceError(f"{path}: no such file")
     is_zarr = path.is_dir() or path.suffix == ".zarr"
+    inside = (Path(folder, name) for folder, folders, files in os.walk(path) for name in (*folders, *files))
+    irregular = next((entry for entry in itertools.chain([path], inside) if not _is_regular(entry, path)), None)
+    if irregular is not None:
+        raise TraceError(f"{irregular}: not a regular file or folder, which a trace is read from")
     try:
         if is_zarr:
             return xr.open_datatree(path, engine="zarr")
@@ -117,11 +133,8 @@ def open_trace_file(path: Path) -> xr.DataTree:
 
 
 def _attrs(groups: Mapping[str, xr.Dataset]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    for name in ("sample_stats", "posterior"):
-        if name in groups:
-            attrs.update(groups[name].attrs)
-    return attrs
+    found = [groups[name].attrs for name in ("sample_stats", "posterior") if name in groups]
+    return {key: value for attrs in found for key, value in attrs.items()}
 
 
 def detect_sampler(stats: xr.Dataset | None, attrs: Mapping[str, Any]) -> str:
@@ -151,45 +164,52 @@ def detect_sampler(stats: xr.Dataset | None, attrs: Mapping[str, Any]) -> str:
     return "unknown"
 
 
-def _canonical_stats(stats: xr.Dataset | None) -> xr.Dataset:
+def _canonical_stats(stats: xr.Dataset | None, posterior: xr.Dataset) -> xr.Dataset:
+    """The sampler's statistics under canonical names. One of another type (text, objects), shape or length
+    than the posterior's is left out, as if not recorded: the checks that need it say so and are skipped."""
     import xarray as xr
 
-    if stats is None:
-        return xr.Dataset()
+    coords = {dim: posterior[dim] for dim in ("chain", "draw") if dim in posterior.coords}
     canonical = {}
     for name, aliases in STAT_ALIASES.items():
-        for alias in aliases:
-            variable = stats.data_vars.get(alias)
-            if variable is not None and {"chain", "draw"} <= set(variable.dims) and variable.dtype != object:
-                canonical[name] = variable
-                break
+        found = [stats[alias] for alias in aliases if stats is not None and alias in stats.data_vars]
+        usable = [v for v in found if set(v.dims) == {"chain", "draw"} and v.dtype.kind in "biuf"]
+        if usable and all(usable[0].sizes[dim] == posterior.sizes[dim] for dim in ("chain", "draw")):
+            values = usable[0].transpose("chain", "draw").values
+            if name in ("diverging", "max_depth_hit") and values.dtype.kind != "b":  # flags stored as 0/1
+                values = values == 1
+            canonical[name] = xr.DataArray(values, dims=("chain", "draw"), coords=coords)
     return xr.Dataset(canonical)
 
 
-def _sampler_settings(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    raw = attrs.get("inference_library_settings")
-    if not isinstance(raw, str):
-        return {}
+def _number(value: Any, kind: type, low: float, high: float) -> Any:
+    """``value`` as an ``int`` or ``float`` in [low, high], or None for anything else a trace may hold."""
     try:
-        return json.loads(raw).get("settings", {})
-    except (ValueError, AttributeError):
+        number = float(value.item() if hasattr(value, "item") else value)  # a NumPy scalar or array
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return kind(number) if low <= number <= high and (kind is float or number.is_integer()) else None
+
+
+def _mapping(value: Any, *keys: str) -> Mapping[str, Any]:
+    """``value[key1][key2]...`` where each level is a mapping; an empty mapping where one is not."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sampler_settings(attrs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """nutpie's settings, as far as they are the mapping it writes."""
+    try:
+        return _mapping(json.loads(attrs.get("inference_library_settings")), "settings")
+    except (TypeError, ValueError, RecursionError):
         return {}
 
 
 def _tuning_steps(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, Any]) -> int | None:
-    import numpy as np
-
-    for key in ("tuning_steps", "num_tune"):
-        value = attrs.get(key)
-        if value is not None:
-            try:
-                return int(np.asarray(value).ravel()[0])
-            except (TypeError, ValueError, IndexError):
-                continue
-    for name in ("warmup_sample_stats", "warmup_posterior"):
-        if name in groups and "draw" in groups[name].sizes:
-            return int(groups[name].sizes["draw"])
-    return None
+    steps = [_number(attrs.get(key), int, 0, 10**9) for key in ("tuning_steps", "num_tune")]
+    warmup = [groups[name].sizes.get("draw") for name in ("warmup_sample_stats", "warmup_posterior") if name in groups]
+    return next((int(n) for n in (*steps, *warmup) if n is not None), None)
 
 
 def trace_view(data: Any, *, source: str | None = None) -> TraceView:
@@ -207,20 +227,20 @@ def trace_view(data: Any, *, source: str | None = None) -> TraceView:
     raw_stats = groups.get("sample_stats")
     attrs = _attrs(groups)
     sampler = detect_sampler(raw_stats, attrs)
-    stats = _canonical_stats(raw_stats)
+    stats = _canonical_stats(raw_stats, posterior)
     settings = _sampler_settings(attrs)
-    max_depth = settings.get("maxdepth", DEFAULT_MAX_TREE_DEPTH.get(sampler))
+    max_depth = _number(settings.get("maxdepth", DEFAULT_MAX_TREE_DEPTH.get(sampler)), int, 1, 1000)
     if "max_depth_hit" not in stats and "tree_depth" in stats and max_depth is not None:
         stats["max_depth_hit"] = stats["tree_depth"] >= max_depth
-    target_accept = settings.get("adapt_options", {}).get("step_size_settings", {}).get("target_accept")
+    accept = _mapping(settings, "adapt_options", "step_size_settings").get("target_accept")
     return TraceView(
         posterior=posterior,
         sample_stats=stats if stats.data_vars else None,
         raw_stat_names=tuple(raw_stats.data_vars) if raw_stats is not None else (),
         sampler=sampler,
         tuning_steps=_tuning_steps(groups, attrs),
-        max_tree_depth=int(max_depth) if max_depth is not None else None,
-        target_accept=float(target_accept) if target_accept is not None else None,
+        max_tree_depth=max_depth,
+        target_accept=_number(accept, float, 0, 1),
         library=str(attrs.get("inference_library", "")) or None,
         library_version=str(attrs.get("inference_library_version", "")) or None,
         groups=tuple(groups),
@@ -229,7 +249,7 @@ def trace_view(data: Any, *, source: str | None = None) -> TraceView:
 
 
 # ---------------------------------------------------------------------------------------------
-# ArviZ diagnostics (the reference implementation on both lines)
+# ArviZ (for plots, and for its tail quantiles on the 1.x line)
 
 
 def _arviz_stats():
@@ -244,18 +264,6 @@ def _arviz_stats():
     return arviz
 
 
-def rhat(dataset: xr.Dataset) -> xr.Dataset:
-    return _arviz_stats().rhat(dataset, method="rank")
-
-
-def ess(dataset: xr.Dataset, method: str) -> xr.Dataset:
-    return _arviz_stats().ess(dataset, method=method)
-
-
-def mcse(dataset: xr.Dataset, method: str) -> xr.Dataset:
-    return _arviz_stats().mcse(dataset, method=method)
-
-
 def tail_probs() -> tuple[float, float]:
     """The quantiles whose indicators give ArviZ's tail ESS.
 
@@ -268,20 +276,6 @@ def tail_probs() -> tuple[float, float]:
         low, high = sorted((prob, 1 - prob))  # as arviz_stats' _ess_tail orders them
         return float(low), float(high)
     return 0.05, 0.95
-
-
-def bfmi(energy: np.ndarray) -> np.ndarray:
-    """E-BFMI per chain from a (chain, draw) energy array."""
-    import numpy as np
-
-    from pymc_doctor.quiet import quiet
-
-    with quiet("arviz"):
-        if arviz_major() >= 1:
-            from arviz_stats.base import array_stats
-
-            return np.asarray(array_stats.bfmi(energy))
-        return np.asarray(_arviz_stats().bfmi(energy))
 
 
 # ---------------------------------------------------------------------------------------------

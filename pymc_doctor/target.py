@@ -1,20 +1,34 @@
 """Loading what ``pymc-doctor check`` is pointed at: a script or ``module:attribute`` and its models and traces.
 
 A script runs as a module named ``__pymc_doctor__``, so code under ``if __name__ == "__main__":``
-(typically the sampling) does not run.
+(typically the sampling) does not run. The command line loads and checks it in a child process
+(``python -m pymc_doctor.target REQUEST``, see ``run_request``), so that a script that loops, sleeps,
+prints or exits cannot hang or garble the command.
 """
 
 from __future__ import annotations
 
+import codecs
 import importlib
+import json
+import os
 import runpy
+import signal
+import subprocess
 import sys
-from contextlib import contextmanager
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 RUN_NAME = "__pymc_doctor__"
+# How often a long wait for the child is reported.
+PROGRESS_EVERY = 15.0
+NEW_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)  # Windows' process groups
 
 
 class TargetError(ValueError):
@@ -25,8 +39,17 @@ class TargetRaised(Exception):
     """Running the target raised: the model could not be built. ``error`` is the exception to explain."""
 
     def __init__(self, error: BaseException):
-        super().__init__(f"{type(error).__name__}: {error}")
+        super().__init__(describe(error))
         self.error = error
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message``, even for an exception whose ``str()`` itself raises."""
+    try:
+        message = str(error)
+    except Exception:  # a user's exception can fail any way; it is still reported
+        message = "<its message could not be read>"
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 @dataclass
@@ -90,7 +113,7 @@ def _run(load) -> Any:
         raise TargetError(f"the target exited (status {exc.code}) while being loaded") from exc
     except KeyboardInterrupt:
         raise
-    except Exception as exc:
+    except BaseException as exc:  # GeneratorExit and the user's own BaseException subclasses too
         raise TargetRaised(exc) from exc
 
 
@@ -140,3 +163,148 @@ def load_target(spec: str) -> Target:
         if not target.models:
             raise TargetError(f"{spec}: no pm.Model found (models built inside functions are not visible)")
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# The child process of `pymc-doctor check SCRIPT.py`
+
+
+def say(message: str) -> None:
+    """Progress on standard error, which the script may have closed."""
+    with suppress(OSError, ValueError, AttributeError):
+        print(message, file=sys.__stderr__, flush=True)
+
+
+def _explainable(error: BaseException) -> BaseException | str:
+    """The exception, or its traceback as text when the exception cannot even be turned into a string."""
+    try:
+        str(error)
+    except Exception:
+        return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return error
+
+
+def check_target(spec: str, trace_path: str | None, options: dict) -> list:
+    """Lint each model the target defines; with one model, check it together with its trace."""
+    from pymc_doctor import check, explain
+    from pymc_doctor.quiet import quiet
+
+    say(f"Loading {spec}…")
+    try:
+        with quiet("pymc", "pytensor"):
+            target = load_target(spec)
+    except TargetRaised as raised:
+        report = explain(_explainable(raised.error))
+        report.context["source"] = spec
+        return [report]
+    traces = {Path(trace_path).name: Path(trace_path)} if trace_path is not None else dict(target.traces)
+    if trace_path is not None and len(target.models) != 1:
+        raise TargetError(f"{spec} defines {len(target.models)} models; --trace needs exactly one")
+    say(f"Checking {len(target.models)} model(s) and {len(traces)} trace(s)…")
+    if len(target.models) == 1 and len(traces) == 1:
+        (name, model), (trace_name, trace) = *target.models.items(), *traces.items()
+        reports = [check(trace, model=model, source=trace_name, namespace=target.namespace, **options)]
+        reports[-1].context["model"]["name"] = name
+        return reports
+    reports = []
+    for name, model in target.models.items():
+        reports.append(check(model=model, namespace=target.namespace, **options))
+        reports[-1].context["model"]["name"] = name
+    return reports + [check(trace, source=trace_name, **options) for trace_name, trace in traces.items()]
+
+
+def _result(request: dict) -> dict:
+    from pymc_doctor.compat import TraceError
+    from pymc_doctor.reports import render
+
+    try:
+        reports = check_target(request["spec"], request["trace"], request["options"])
+        text = render(reports, request["format"], redact=request["redact"], color=request["color"])
+    except (TargetError, TraceError, ValueError) as exc:
+        return {"error": str(exc)}
+    except KeyboardInterrupt:
+        return {"error": f"{request['spec']} raised KeyboardInterrupt while being loaded"}
+    except Exception as exc:  # a bug of the doctor's: one line, with what to report
+        return {"error": f"internal error ({describe(exc)}); please report it to pymc-doctor"}
+    return {"exit": max(report.exit_code for report in reports), "text": text}
+
+
+def run_request(request_file: str) -> None:
+    """Load and check what a request (written by the command line) names; write the rendered result
+    as JSON where it says. Whatever the script prints goes to this process's output, not the result."""
+    from pymc_doctor.reports import write_atomically
+
+    request = json.loads(Path(request_file).read_text(encoding="utf-8"))
+    write_atomically(Path(request["result"]), json.dumps(_result(request)))
+
+
+def check_in_child(request: dict, timeout: float, relay: Callable[[str], None]) -> dict:
+    """Run ``run_request`` in a child process (``python -m pymc_doctor.target``) and return its result.
+
+    What the child prints goes to ``relay`` as it comes. The child and whatever it started are killed
+    after ``timeout`` seconds (``TargetError``), on Ctrl-C (``KeyboardInterrupt`` propagates), and when
+    it is done. Raises ``TargetError`` as well when the child ends without a result.
+    """
+    with tempfile.TemporaryDirectory(prefix="pymc-doctor-") as folder:
+        request = {**request, "result": str(Path(folder, "result.json"))}
+        Path(folder, "request.json").write_text(json.dumps(request), encoding="utf-8")
+        command = [sys.executable, "-m", "pymc_doctor.target", str(Path(folder, "request.json"))]
+        group = {"start_new_session": True} if os.name == "posix" else {"creationflags": NEW_GROUP}
+        with open(Path(folder, "output.log"), "wb") as log:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **group)
+            try:
+                _wait(process, Path(folder, "output.log"), timeout, relay)
+            except TimeoutError:
+                raise TargetError(
+                    f"{request['spec']} did not finish loading and checking within {timeout:g} s and was stopped "
+                    "(give it longer with --timeout SECONDS)"
+                ) from None
+            finally:
+                _stop(process)
+        if not Path(request["result"]).exists():
+            raise TargetError(
+                f"{request['spec']}: the process loading it stopped without a report ({process.returncode})"
+            )
+        return json.loads(Path(request["result"]).read_text(encoding="utf-8"))
+
+
+def _wait(process: subprocess.Popen, log: Path, timeout: float, relay: Callable[[str], None]) -> None:
+    """Wait for the child, relaying what it prints and saying every so often that it still runs."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    started, position, note = time.monotonic(), 0, PROGRESS_EVERY
+    while True:
+        try:
+            process.wait(timeout=0.2)
+            finished = True
+        except subprocess.TimeoutExpired:
+            finished = False
+        with open(log, "rb") as file:
+            file.seek(position)
+            chunk = file.read()
+        position += len(chunk)
+        if chunk or finished:
+            relay(decoder.decode(chunk, final=finished))
+        elapsed = time.monotonic() - started
+        if finished:
+            return
+        if elapsed >= timeout:
+            raise TimeoutError
+        if elapsed >= note:
+            relay(f"… still loading and checking ({elapsed:.0f} s; stopped at {timeout:g} s)\n")
+            note += PROGRESS_EVERY
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End the child and everything it started (its whole process group), if still running."""
+    if os.name == "posix":
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    elif process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+if __name__ == "__main__":
+    run_request(sys.argv[1])
+    # Threads or handlers the script left behind must not keep this process (and the command) waiting.
+    os._exit(0)

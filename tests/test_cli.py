@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -134,3 +136,95 @@ def test_a_script_whose_second_model_is_sick_exits_1(tmp_path):
     reports = json.loads(out.read_text())
     assert [r["context"]["model"]["name"] for r in reports] == ["healthy", "sick"]
     assert [r["counts"]["error"] for r in reports] == [0, 1]
+
+
+def test_the_report_never_replaces_the_trace_it_checks(tmp_path):
+    trace = tmp_path / "trace.nc"
+    trace.write_bytes(trace_path("bioassay").read_bytes())
+    before = trace.read_bytes()
+    for output in (trace, tmp_path / "." / "trace.nc"):
+        result = CliRunner().invoke(main, ["check", str(trace), "--output", str(output)])
+        assert result.exit_code == 2
+        assert result.output.strip().splitlines()[-1].startswith("pymc-doctor: --output")
+    assert trace.read_bytes() == before
+
+
+def test_nor_a_file_inside_a_zarr_store(tmp_path):
+    store = tmp_path / "trace.zarr"
+    (store / "posterior").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["check", str(store), "--output", str(store / "posterior" / "zarr.json")])
+    assert result.exit_code == 2 and "is an input" in result.output
+
+
+def test_a_report_file_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    from pymc_doctor import reports
+
+    report = tmp_path / "report.json"
+    report.write_text("the previous report")
+
+    def fail(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reports.os, "replace", fail)
+    result = CliRunner().invoke(main, ["check", str(trace_path("bioassay")), "--format", "json", "--output", report])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"pymc-doctor: cannot write the report to {report}: No space left on device"
+    )
+    assert report.read_text() == "the previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize("where", ["missing-folder/report.json", "a-file/report.json"])
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path, where):
+    (tmp_path / "a-file").write_text("")
+    for args in (["check", str(trace_path("bioassay"))], ["demo", "--draws", "10", "--html"]):
+        option = [] if args[0] == "demo" else ["--output"]
+        result = CliRunner().invoke(main, [*args, *option, str(tmp_path / where)])
+        assert result.exit_code == 2, result.output
+        folder = tmp_path / where.split("/")[0]
+        assert result.output.strip().splitlines() == [
+            f"pymc-doctor: cannot write the report to {tmp_path / where}: no such folder {folder}"
+        ]
+
+
+@pytest.mark.parametrize("args", [("--draws", "0"), ("--draws", "-3"), ("--tune", "-1")])
+def test_demo_refuses_counts_pymc_cannot_sample(args):
+    result = CliRunner().invoke(main, ["demo", *args])
+    assert result.exit_code == 2
+    assert "is not in the range" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc/self/mem")
+def test_explain_of_a_file_that_cannot_be_read_is_one_line():
+    result = CliRunner().invoke(main, ["explain", "/proc/self/mem"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["pymc-doctor: /proc/self/mem: cannot be read (Input/output error)"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads a file of mode 000")
+def test_explain_of_a_file_without_read_permission_is_one_line(tmp_path):
+    locked = tmp_path / "error.txt"
+    locked.write_text("ValueError: x")
+    locked.chmod(0)
+    result = CliRunner().invoke(main, ["explain", str(locked)])
+    assert result.exit_code == 2 and "cannot be read" in result.output
+
+
+def test_explain_reads_text_that_is_not_utf8():
+    text = b"Traceback (most recent call last):\nValueError: bad value \xff\xfe in /data/caf\xe9.csv\n"
+    result = CliRunner().invoke(main, ["explain", "-", "--format", "json"], input=text)
+    assert result.exit_code in (0, 1), result.output
+    assert "bad value" in json.dumps(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(("variable", "value"), [("NO_COLOR", "1"), ("TERM", "dumb")])
+def test_no_colour_where_asked(monkeypatch, variable, value):
+    from pymc_doctor import cli
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert cli._color()
+    monkeypatch.setenv(variable, value)
+    assert not cli._color()

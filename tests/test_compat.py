@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import xarray as xr
 
+import pymc_doctor
 from pymc_doctor import compat
 from pymc_doctor.compat import TraceError, trace_view
 from pymc_doctor.samplers import untransformed_name
@@ -136,3 +141,95 @@ def test_transformed_copies_are_not_diagnosed_twice():
 def test_versions_read_from_metadata():
     versions = compat.library_versions()
     assert {"pymc", "arviz", "numpy", "xarray"} <= set(versions)
+
+
+def _nuts_trace(stats: dict, attrs: dict | None = None) -> xr.DataTree:
+    rng = np.random.default_rng(0)
+    posterior = xr.Dataset({"x": (("chain", "draw"), rng.normal(size=(2, 50)))})
+    return xr.DataTree.from_dict({"posterior": posterior, "sample_stats": xr.Dataset(stats, attrs=attrs or {})})
+
+
+HEALTHY_STATS = {
+    "diverging": (("chain", "draw"), np.zeros((2, 50), dtype=bool)),
+    "energy": (("chain", "draw"), np.random.default_rng(1).normal(size=(2, 50))),
+}
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"inference_library_settings": '{"settings": "not a mapping"}'},
+        {"inference_library_settings": '{"settings": {"maxdepth": "deep", "adapt_options": ["x"]}}'},
+        {"inference_library_settings": '{"settings": {"maxdepth": 1e400, "adapt_options": {"step_size_settings": 3}}}'},
+        {"inference_library_settings": '{"settings": {"adapt_options": {"step_size_settings": {"target_accept": 7}}}}'},
+        {"inference_library_settings": "[1, 2]", "inference_library": np.array([1, 2])},
+        {"inference_library_settings": "{" * 100_000},
+        {"tuning_steps": "many", "num_tune": np.array([1.5, 2])},
+        {"tuning_steps": float("inf")},
+        {"tuning_steps": -5},
+        {"tuning_steps": np.array(["500"])},
+    ],
+    ids=lambda attrs: str(attrs)[:40],
+)
+def test_malformed_sampler_attributes_are_ignored(attrs):
+    trace = trace_view(_nuts_trace(HEALTHY_STATS, attrs))
+    assert trace.sampler in ("pymc-nuts", "unknown")
+    assert trace.max_tree_depth in (None, 10) and trace.target_accept is None
+    assert trace.tuning_steps is None or trace.tuning_steps == 500
+    assert "SMP101" in pymc_doctor.check(_nuts_trace(HEALTHY_STATS, attrs)).checks_run
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "code"),
+    [
+        ("tree_depth", np.full((2, 50), "5"), "SMP102"),  # text
+        ("tree_depth", np.full((2, 50), None, dtype=object), "SMP102"),
+        ("step_size", np.ones((2, 50, 2)), "SMP104"),  # an extra dimension
+    ],
+    ids=["text", "objects", "extra-dim"],
+)
+def test_odd_statistics_are_left_out_and_their_checks_skipped_with_a_reason(name, values, code):
+    dims = ("chain", "draw", "extra")[: values.ndim]
+    stats = {**HEALTHY_STATS, name: (dims, values)}
+    trace = trace_view(_nuts_trace(stats))
+    assert name not in trace.sample_stats and "diverging" in trace.sample_stats
+    report = pymc_doctor.check(_nuts_trace(stats))
+    assert not [f for f in report.findings if f.code == "INT001"]
+    assert [s.reason for s in report.checks_skipped if s.code == code], report.checks_skipped
+
+
+@pytest.mark.parametrize("shape", [(2, 40), (3, 50)], ids=["fewer-draws", "more-chains"])
+def test_statistics_of_another_run_than_the_posterior_are_left_out(shape):
+    stats = {name: (("chain", "draw"), np.zeros(shape, dtype=bool)) for name in ("diverging", "energy")}
+    assert trace_view(_nuts_trace(stats)).sample_stats is None
+    report = pymc_doctor.check(_nuts_trace(stats))
+    assert not [f for f in report.findings if f.code == "INT001"]
+    assert "SMP101" in {s.code for s in report.checks_skipped}
+
+
+def test_flags_stored_as_numbers_are_read_as_flags():
+    diverging = np.zeros((2, 50))
+    diverging[0, :3] = 1
+    trace = trace_view(_nuts_trace({**HEALTHY_STATS, "diverging": (("chain", "draw"), diverging)}))
+    assert trace.stat("diverging").dtype == bool and trace.stat("diverging").sum() == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("where", ["chunk", "store"])
+def test_a_fifo_is_never_read(tmp_path, where):
+    """Reading a FIFO blocks until something writes to it: the doctor refuses it at once."""
+    store = tmp_path / "trace.zarr"
+    xr.DataTree.from_dict({"posterior": xr.Dataset({"x": (("chain", "draw"), np.zeros((2, 5)))})}).to_zarr(store)
+    if where == "chunk":
+        chunk = next(p for p in (store / "posterior" / "x").rglob("*") if p.is_file() and not p.name.startswith("."))
+        chunk.unlink()
+        os.mkfifo(chunk)
+        target = store
+    else:
+        target = tmp_path / "trace.nc"
+        os.mkfifo(target)
+    process = subprocess.run(
+        [sys.executable, "-m", "pymc_doctor", "check", str(target)], capture_output=True, text=True, timeout=120
+    )
+    assert process.returncode == 2, process.stderr
+    assert "not a regular file" in process.stderr and len(process.stderr.strip().splitlines()) == 1

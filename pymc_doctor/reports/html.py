@@ -16,6 +16,7 @@ from pymc_doctor.reports.common import (
 )
 from pymc_doctor.reports.markdown import render_markdown
 from pymc_doctor.reports.plots import plot_data_uri
+from pymc_doctor.reports.safety import prepare, short, visible
 from pymc_doctor.version import __version__
 
 
@@ -32,27 +33,40 @@ def _plots(finding: Finding, report: Report) -> list[dict[str, str]]:
         try:
             plots.append({"title": request.title, "uri": plot_data_uri(request, finding, report.trace)})
         except Exception as exc:  # a plot that fails must not cost the report
-            plots.append({"title": request.title, "uri": "", "error": f"{type(exc).__name__}: {exc}"})
+            error = visible(short(f"{type(exc).__name__}: {exc}", 300))
+            plots.append({"title": request.title, "uri": "", "error": error})
     return plots
 
 
-def _section(report: Report, index: int, *, compact: bool) -> dict:
+def _full_names_once(report: Report) -> list[list[str]]:
+    """Each finding's variables: in full where the report names them first, shortened after."""
+    seen: set[str] = set()
+    names = []
+    for finding in report.findings:
+        names.append([visible(label) if label not in seen else visible(short(label)) for label in finding.variables])
+        seen.update(finding.variables)
+    return names
+
+
+def _section(original: Report, index: int, *, compact: bool) -> dict:
+    report = prepare(original, cap_names=True)
     findings = [
         {
             "finding": finding,
+            "variables": variables,
             "anchor": f"r{index}-{number}-{finding.code}",
             "evidence": evidence_items(finding),
             "plots": [] if compact else _plots(finding, report),
             "rule": _rule_page(finding.code),
         }
-        for number, finding in enumerate(report.findings)
+        for number, (finding, variables) in enumerate(zip(report.findings, _full_names_once(original), strict=True))
     ]
     variables = (report.context.get("model") or {}).get("variables") or []
     return {
         "report": report,
         "context": context_summary(report),
         "findings": findings,
-        "markdown": "" if compact else render_markdown(report),
+        "markdown": "" if compact else render_markdown(original),
         "variables": variables,
         "graph_uri": None if compact or not variables else _graph(variables),
         "mermaid": mermaid(variables) if variables else "",

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from pymc_doctor.finding import Report
+from pymc_doctor.reports.safety import prepare
 
 
 def _plain(value: Any) -> Any:
@@ -34,7 +35,14 @@ def _finite(value: Any) -> Any:
 
 
 def render_json(report: Report | list[Report], *, color: bool = False) -> str:
-    """One JSON document: a report's object, or a list of them for several (a script's models, the demo)."""
-    content = [r.to_dict() for r in report] if isinstance(report, list) else report.to_dict()
+    """One JSON document: a report's object, or a list of them for several (a script's models, the demo).
+
+    Names keep every character (JSON escapes them), but text that is not valid Unicode is written as
+    escapes, and a fix that would splice a name which is not a Python identifier is withheld.
+    """
+    if isinstance(report, list):
+        content = [prepare(r, controls=False).to_dict() for r in report]
+    else:
+        content = prepare(report, controls=False).to_dict()
     data = json.loads(json.dumps(content, default=_plain))
     return json.dumps(_finite(data), indent=2, allow_nan=False)

@@ -2,20 +2,26 @@
 
 A default Discourse forum takes only images as uploads and caps a post at 32,000 characters, so this
 is the form that always works: a summary, then each finding in a collapsible ``[details]`` block,
-whole blocks dropped from the end (with a count) when the post would grow too long.
+whole blocks dropped from the end (with a count) when the post would grow too long. The tables are
+cut too, with a count, so the post fits whatever the number of findings or of the model's variables.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 
 from pymc_doctor.finding import Finding, Report
+from pymc_doctor.reports import markup
 from pymc_doctor.reports.common import MARK, context_summary, evidence_items, template_environment
+from pymc_doctor.reports.safety import prepare, short
 
 DISCOURSE_POST_LIMIT = 32_000
 # Room for the line that says how many details were left out.
 RESERVE = 300
+# The share of the post each table may take; the details blocks get what is left.
+TABLE_SHARE = 4
+TITLE_CAP = 200
+VARIABLES_IN_TABLE = 3
 
 
 def _language(code: str) -> str:
@@ -28,47 +34,121 @@ def _language(code: str) -> str:
 
 
 def _fence(code: str, language: str | None = None) -> str:
-    language = language or _language(code)
-    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{code}\n{fence}"
+    return markup.fence(code, language or _language(code))
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _cell(value: str) -> str:
+    return markup.text(short(value, TITLE_CAP), table=True)
+
+
+def _names(names: tuple[str, ...] | list[str], *, table: bool = False) -> str:
+    return ", ".join(markup.code(name, table=table) for name in names)
 
 
 def finding_block(finding: Finding) -> str:
-    title = _cell(finding.title).replace('"', "'")  # a double quote would end the [details] title
-    parts = [f'[details="{MARK[finding.severity]} {finding.code}: {title}"]', finding.message]
+    title = markup.attribute(short(finding.title, TITLE_CAP))
+    parts = [f'[details="{MARK[finding.severity]} {finding.code}: {title}"]', markup.text(finding.message)]
     if finding.variables:
-        parts.append("Variables: " + ", ".join(f"`{v}`" for v in finding.variables))
+        parts.append("Variables: " + _names(finding.variables))
     evidence = evidence_items(finding)
     if evidence:
-        parts.append("\n".join(f"- {key}: {value}" for key, value in evidence))
+        parts.append("\n".join(f"- {markup.text(f'{key}: {value}')}" for key, value in evidence))
     if finding.fix:
-        parts.append(f"**Fix:** {finding.fix}")
+        parts.append(f"**Fix:** {markup.text(finding.fix)}")
     if finding.fix_code:
         parts.append(_fence(finding.fix_code))
     if finding.rerun:
         parts.append("**Re-run strategy, in order:**")
-        parts.extend(f"{n}. {step.description}\n\n{_fence(step.code)}" for n, step in enumerate(finding.rerun, 1))
+        parts.extend(
+            f"{n}. {markup.text(step.description)}\n\n{_fence(step.code)}" for n, step in enumerate(finding.rerun, 1)
+        )
     parts.append("[/details]")
     return "\n\n".join(parts)
 
 
+def _fit(rows: list[str], budget: int) -> tuple[list[str], int]:
+    """The first rows that fit in ``budget`` characters, and how many were left out."""
+    kept, used = [], 0
+    for row in rows:
+        if used + len(row) + 1 > budget:
+            break
+        kept.append(row)
+        used += len(row) + 1
+    return kept, len(rows) - len(kept)
+
+
+def _finding_row(finding: Finding) -> str:
+    names = _names([short(v, 60) for v in finding.variables[:VARIABLES_IN_TABLE]], table=True)
+    more = " …" if len(finding.variables) > VARIABLES_IN_TABLE else ""
+    return f"| {MARK[finding.severity]} {finding.severity} | {finding.code} | {_cell(finding.title)} | {names}{more} |"
+
+
+def _model_row(variable: dict) -> str:
+    cells = [
+        markup.code(short(str(variable["name"])), table=True),
+        _cell(str(variable.get("kind", ""))),
+        _cell(str(variable.get("distribution", ""))),
+        _cell(", ".join(map(str, variable.get("dims") or ()))),
+        _cell(" × ".join(map(str, variable["shape"])) if variable.get("shape") else "scalar"),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _versions(context: dict, limit: int) -> str:
+    lines = [f"{name}=={version}" for name, version in context["versions"].items()]
+    lines += [f"python {context['python']}", f"platform {context['platform']}"]
+    facts, _ = _fit([f"{label}: {value}" for label, value in context["environment"]], limit // TABLE_SHARE)
+    return _fence("\n".join(short(line, TITLE_CAP) for line in [*lines, *facts]), "text")
+
+
+def _parts(report: Report, limit: int) -> tuple[str, str]:
+    """The summary (header, findings table, what was not checked) and the closing model and versions blocks."""
+    context = context_summary(report)
+    rows, more_rows = _fit([_finding_row(f) for f in report.findings], limit // TABLE_SHARE)
+    skipped, more_skipped = _fit(
+        [f"{s.code} ({markup.text(short(s.reason, TITLE_CAP))})" for s in report.checks_skipped],
+        limit // (4 * TABLE_SHARE),
+    )
+    variables = (context["model"] or {}).get("variables") or []
+    model_rows, more_variables = _fit([_model_row(v) for v in variables], limit // TABLE_SHARE)
+    trace = context["trace"]
+    environment = template_environment(autoescape=False)
+    summary = environment.get_template("summary.md.j2").render(
+        tool_version=context["tool_version"],
+        header=markup.text(_header(context)),
+        trace=_trace_line(trace) if trace else "",
+        verdict=context["verdict"],
+        rows=rows,
+        more_rows=more_rows,
+        skipped=skipped,
+        more_skipped=more_skipped,
+    )
+    closing = environment.get_template("environment.md.j2").render(
+        model_rows=model_rows, more_variables=more_variables, versions=_versions(context, limit)
+    )
+    return summary, closing
+
+
+def _header(context: dict) -> str:
+    versions = context["versions"]
+    libraries = [f"{name} {versions[name]}" for name in ("pymc", "pytensor", "arviz") if name in versions]
+    python = short(f"Python {context['python']}", TITLE_CAP)
+    return " · ".join([*libraries, python, short(context["platform"])])
+
+
+def _trace_line(trace: dict) -> str:
+    tuning = f" · {trace['tuning_steps']} tuning steps" if trace.get("tuning_steps") is not None else ""
+    source = markup.code(short(str(trace.get("source") or "trace")))
+    rest = f" · sampler {short(str(trace['sampler']))} · {trace['chains']} chains × {trace['draws']} draws{tuning}"
+    return f"Trace: {source}{markup.text(rest)}"
+
+
 def render_markdown(report: Report, *, color: bool = False, limit: int = DISCOURSE_POST_LIMIT) -> str:
-    summary = (
-        template_environment(autoescape=False)
-        .get_template("summary.md.j2")
-        .render(report=report, context=context_summary(report), mark=MARK, cell=_cell)
-    )
-    blocks = [finding_block(f) for f in report.findings]
-    environment = (
-        template_environment(autoescape=False).get_template("environment.md.j2").render(context=context_summary(report))
-    )
+    report = prepare(report, cap_names=True)
+    summary, closing = _parts(report, limit)
     kept: list[str] = []
-    used = len(summary) + len(environment) + RESERVE
+    used = len(summary) + len(closing) + RESERVE
+    blocks = [finding_block(f) for f in report.findings]
     for block in blocks:
         if used + len(block) + 2 > limit:
             break
@@ -76,4 +156,4 @@ def render_markdown(report: Report, *, color: bool = False, limit: int = DISCOUR
         used += len(block) + 2
     omitted = len(blocks) - len(kept)
     tail = [f"_Details of {omitted} more finding(s) left out to fit the post limit; see the HTML or JSON report._"]
-    return "\n\n".join([summary, *kept, *(tail if omitted else []), environment]).strip() + "\n"
+    return "\n\n".join([summary, *kept, *(tail if omitted else []), closing]).strip() + "\n"

@@ -13,11 +13,30 @@ from typing import TYPE_CHECKING
 from pymc_doctor import compat
 from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.quiet import quiet
+from pymc_doctor.reports.safety import short, visible
 
 if TYPE_CHECKING:
     from pymc_doctor.trace import TraceView
 
 DPI = 72
+# Longest label drawn: matplotlib lays out every character of every tick and title it draws.
+LABEL_CAP = 40
+
+
+def plot_label(label: str) -> str:
+    """A label as drawn: short, printable, and never mathtext (a ``$`` in a name would start a formula)."""
+    return visible(short(label, LABEL_CAP)).replace("$", r"\$")
+
+
+def _labelled(dataset):
+    """The dataset with its variables renamed to their plot labels, each one distinct."""
+    names = {}
+    for name in dataset.data_vars:
+        label = plot_label(str(name))
+        while label in names.values():
+            label += "'"
+        names[name] = label
+    return dataset.rename(names)
 
 
 def _prior_predictive_figure(finding: Finding):
@@ -44,7 +63,7 @@ def _prior_predictive_figure(finding: Finding):
         axes.set_xscale("symlog", linthresh=max(abs(observed[1] - observed[0]), 1e-12))
     axes.set_yticks([])
     axes.set_ylim(-0.7, len(rows) - 0.2)
-    axes.set_xlabel(finding.variables[0] if finding.variables else "")
+    axes.set_xlabel(plot_label(finding.variables[0]) if finding.variables else "")
     return figure
 
 
@@ -59,7 +78,7 @@ def plot_data_uri(request: PlotRequest, finding: Finding, trace: TraceView | Non
             if trace is None:
                 raise ValueError("the report has no trace to draw from")
             labels = request.variables or tuple(trace.element_labels(trace.variable_names()[0])[:1])
-            figure = compat.plot_figure(request.kind, trace.elements(labels), trace.sample_stats)
+            figure = compat.plot_figure(request.kind, _labelled(trace.elements(labels)), trace.sample_stats)
         try:
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")

@@ -9,6 +9,7 @@ import click
 
 from pymc_doctor.finding import Finding, Report
 from pymc_doctor.reports.common import environment_lines
+from pymc_doctor.reports.safety import prepare
 
 MARKS = {"error": ("✗", "x", "red"), "warning": ("!", "!", "yellow"), "info": ("i", "i", "blue")}
 WIDTH = 100
@@ -69,6 +70,9 @@ def _finding_lines(finding: Finding, color: bool, unicode: bool) -> list[str]:
 
 
 def render_terminal(report: Report, *, color: bool = False) -> str:
+    """The report for a terminal: what the user's names hold cannot drive it (escape sequences are shown
+    escaped), and long names are shortened."""
+    report = prepare(report, cap_names=True)
     unicode = _can_encode("✗×·")
     head = _context_line(report)
     lines = [_style(head if unicode else head.replace("·", "-").replace("×", "x"), color, bold=True), ""]

@@ -121,9 +121,10 @@ def test_model_section_with_graph():
 
 
 def test_prior_predictive_plot_drawn_for_the_prior_predictive_check():
-    from tests.checks.test_model import report_of
+    from tests.checks.model.support import report_of
+    from tests.checks.model.test_predictive import wide_regression
 
-    report = report_of("wide_regression")
+    report = report_of(wide_regression)
     (finding,) = [f for f in report.findings if f.code == "MOD601"]
     assert [p.kind for p in finding.plots] == ["prior_predictive"]
     html = render_html(report)

@@ -45,3 +45,28 @@ def test_code_fence_survives_backticks_in_code():
 
     fenced = _fence("x = '```'")
     assert fenced.startswith("````python") and fenced.endswith("````")
+
+
+def test_the_post_fits_whatever_the_number_of_findings_and_variables():
+    from pymc_doctor.finding import Finding, Report, SkippedCheck
+
+    findings = [
+        Finding("MOD101", "warning", "model", f"Prior of `beta_{i}` " + "wide " * 60, "text", variables=(f"b{i}",) * 5)
+        for i in range(1000)
+    ]
+    variables = [
+        {"name": f"beta_{i}" * 20, "kind": "free", "distribution": "Normal", "dims": ["d"] * 50, "shape": [3] * 40}
+        for i in range(2000)
+    ]
+    report = Report(
+        findings=findings,
+        checks_skipped=[SkippedCheck(f"SMP{i}", "x", "reason " * 100) for i in range(500)],
+        context={"versions": {"pymc": "5"}, "python": "3.11", "platform": "Linux", "model": {"variables": variables}},
+    )
+    text = render_markdown(report)
+    assert len(text) <= DISCOURSE_POST_LIMIT
+    assert re.search(r"_(\d+) more finding\(s\) left out of this table", text)
+    assert re.search(r"_(\d+) more variable\(s\) left out", text)
+    assert re.search(r"and \d+ more\.", text)  # checks not run
+    assert text.count("[details=") == text.count("[/details]")
+    assert text.count("```") % 2 == 0
