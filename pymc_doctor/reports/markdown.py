@@ -143,9 +143,38 @@ def _trace_line(trace: dict) -> str:
     return f"Trace: {source}{markup.text(rest)}"
 
 
+def _care(report: Report) -> str:
+    """The diagnoses, the one plan, and what ``treat`` proved: they come before the symptoms."""
+    parts = [
+        f"**Diagnosis {d.code} ({d.name}, {d.confidence} confidence):** {markup.text(short(d.title, TITLE_CAP))}\n\n"
+        f"{markup.text(d.cause)}"
+        for d in report.diagnoses
+    ]
+    if report.plan:
+        steps = [
+            f"{n}. {markup.text(step.description)}\n\n{_fence(step.code)}" for n, step in enumerate(report.plan, 1)
+        ]
+        parts.append("**Treatment plan, in order:**\n\n" + "\n\n".join(steps))
+    if report.treatment is not None:
+        rows = [
+            f"| {markup.text(short(step.description, TITLE_CAP), table=True)} | {step.seconds:.0f} s | "
+            + " | ".join(f"{step.before.get(key, '–')} → {step.after.get(key, '–')}" for key in TREATED)
+            + f" | {'yes' if step.cured else 'no'} |"
+            for step in report.treatment.steps
+        ]
+        header = "| step | time | divergences | max R-hat | min bulk ESS | cured |\n|---|---|---|---|---|---|"
+        parts.append(f"**Treatment: {report.treatment.outcome}**\n\n" + "\n".join([header, *rows]))
+    return "\n\n".join(parts)
+
+
+TREATED = ("divergences", "max_rhat", "min_ess_bulk")
+
+
 def render_markdown(report: Report, *, color: bool = False, limit: int = DISCOURSE_POST_LIMIT) -> str:
     report = prepare(report, cap_names=True)
     summary, closing = _parts(report, limit)
+    care = _care(report)
+    summary = f"{summary}\n\n{care}" if care else summary
     kept: list[str] = []
     used = len(summary) + len(closing) + RESERVE
     blocks = [finding_block(f) for f in report.findings]

@@ -59,7 +59,8 @@ def _finding_lines(finding: Finding, color: bool, unicode: bool) -> list[str]:
     lines = [header, *_wrap(finding.message, "    ")]
     if finding.fix:
         lines += _wrap(f"Fix: {finding.fix}", "    ")
-    if finding.fix_code:
+    # An explained finding's fix is the plan's step, printed once above it.
+    if finding.fix_code and not finding.fix.startswith(EXPLAINED):
         lines += _code(finding.fix_code, "      ")
     if finding.rerun:
         lines.append("    Re-run strategy, in order:")
@@ -69,6 +70,45 @@ def _finding_lines(finding: Finding, color: bool, unicode: bool) -> list[str]:
     return lines
 
 
+EXPLAINED = "Explained by "
+SYMPTOMS = (("divergences", "divergences"), ("max_rhat", "max R-hat"), ("min_ess_bulk", "min bulk ESS"))
+
+
+def _diagnosis_lines(report: Report, color: bool) -> list[str]:
+    """The causes first, then the one plan: what to do, in order, before the symptoms below."""
+    lines = []
+    for diagnosis in report.diagnoses:
+        header = f"Diagnosis {diagnosis.code} ({diagnosis.name}, {diagnosis.confidence} confidence): {diagnosis.title}"
+        lines += [_style(header, color, bold=True), *_wrap(diagnosis.cause, "    "), ""]
+    if report.plan:
+        lines.append(_style("Treatment plan, in order:", color, bold=True))
+        for number, step in enumerate(report.plan, 1):
+            lines += _wrap(f"{number}. {step.description}", "  ")
+            lines += _code(step.code, "       ")
+        lines.append("")
+    return lines
+
+
+def _change(before: dict, after: dict, key: str) -> str:
+    return f"{before.get(key, '–')} → {after.get(key, '–')}" if after else "–"
+
+
+def _treatment_lines(report: Report, color: bool) -> list[str]:
+    treatment = report.treatment
+    if treatment is None:
+        return []
+    lines = [_style(f"Treatment: {treatment.outcome}", color, bold=True)]
+    for number, step in enumerate(treatment.steps, 1):
+        changes = ", ".join(f"{label} {_change(step.before, step.after, key)}" for key, label in SYMPTOMS)
+        outcome = "cured" if step.cured else (step.error or "not cured")
+        lines += _wrap(f"{number}. {step.description} ({step.seconds:.0f} s): {changes}; {outcome}", "  ")
+    for manual in treatment.by_hand:
+        lines += _wrap(f"By hand: {manual}", "  ")
+    if treatment.note:
+        lines += _wrap(treatment.note, "  ")
+    return [*lines, ""]
+
+
 def render_terminal(report: Report, *, color: bool = False) -> str:
     """The report for a terminal: what the user's names hold cannot drive it (escape sequences are shown
     escaped), and long names are shortened."""
@@ -76,6 +116,7 @@ def render_terminal(report: Report, *, color: bool = False) -> str:
     unicode = _can_encode("✗×·")
     head = _context_line(report)
     lines = [_style(head if unicode else head.replace("·", "-").replace("×", "x"), color, bold=True), ""]
+    lines += _diagnosis_lines(report, color) + _treatment_lines(report, color)
     for finding in report.findings:
         lines += _finding_lines(finding, color, unicode)
         lines.append("")

@@ -32,7 +32,11 @@ def test_verdict_summary_and_findings(sick_report, sick_html):
         assert re.search(rf'<details class="finding" id="r1-\d+-{finding.code}"', sick_html)
         assert '<a href="#r1-' in sick_html
     assert "Copy for Discourse" in sick_html
-    assert "Re-run strategy, in order:" in sick_html
+    # the cause and the one plan come before the symptoms, and the symptoms carry no ladder of their own
+    assert sick_html.index("Diagnosis <code>DX101</code> funnel") < sick_html.index("Treatment plan, in order")
+    assert sick_html.index("Treatment plan, in order") < sick_html.index('<table class="summary">')
+    assert "theta_offset = pm.Normal" in sick_html
+    assert "Re-run strategy, in order:" not in sick_html
     assert "theta_offset" in sick_html
 
 

@@ -6,6 +6,7 @@ import json
 
 import pymc_doctor
 from pymc_doctor.reports.json import render_json
+from pymc_doctor.reports.markdown import render_markdown
 from pymc_doctor.reports.terminal import render_terminal
 from tests.support import load
 
@@ -37,3 +38,17 @@ def test_json_is_strict_and_complete():
     assert {f["code"] for f in data["findings"]} >= {"SMP301", "SMP302", "SMP303"}
     assert data["checks_run"] and data["checks_skipped"]
     assert all({"kind", "variables", "title"} <= set(p) for f in data["findings"] for p in f["plots"])
+
+
+def test_the_diagnosis_and_the_plan_come_before_the_symptoms():
+    report = pymc_doctor.check(load("centered_eight"))
+    text = render_terminal(report)
+    assert text.index("Diagnosis DX101 (funnel") < text.index("Treatment plan, in order:") < text.index("] SMP101")
+    # the rewrite is printed once, in the plan, not again under each symptom it explains
+    assert text.count("theta_offset = pm.Normal") == 1
+    markdown = render_markdown(report)
+    assert markdown.index("**Diagnosis DX101 (funnel") < markdown.index("**Treatment plan, in order:**")
+    assert markdown.index("**Treatment plan, in order:**") < markdown.index('[details="')
+    data = json.loads(render_json(report))
+    assert [d["code"] for d in data["diagnoses"]] == ["DX101"]
+    assert data["plan"][0]["lasting"] and "theta_offset" in data["plan"][0]["code"]
