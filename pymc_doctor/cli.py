@@ -5,10 +5,21 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
+from pymc_doctor.commandline import (
+    color,
+    deliver,
+    emit,
+    fail,
+    format_option,
+    output_option,
+    output_path,
+    redacts,
+    rule_options,
+    share_options,
+)
 from pymc_doctor.version import __version__
 
 DEMO_REPORT = "pymc-doctor-report.html"
@@ -30,108 +41,6 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="--threshold")
         thresholds[name.strip()] = number.strip()
     return thresholds
-
-
-def _color() -> bool:
-    """Colour on a terminal, unless NO_COLOR is set (no-color.org) or the terminal is dumb."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-
-
-def _emit(reports: list, fmt: str, output: Path | None, *, redact: bool = True, share: bool = False) -> None:
-    """Render and print or write one or several reports.
-
-    Everything that may be shared, which is every form but the plain terminal one, is redacted
-    unless ``redact`` is False.
-    """
-    from pymc_doctor.reports import render
-
-    fmt = "markdown" if share else fmt
-    _deliver(render(reports, fmt, redact=_redacts(fmt, output, redact), color=output is None and _color()), output)
-
-
-def _redacts(fmt: str, output: Path | None, redact: bool) -> bool:
-    return redact and (fmt != "text" or output is not None)
-
-
-def _deliver(text: str, output: Path | None) -> None:
-    """Print the report, or write it to ``output`` whole (an existing file is replaced only once it is)."""
-    from pymc_doctor.reports import write_atomically
-
-    if output is None:
-        click.echo(text)
-        return
-    try:
-        write_atomically(output, text)
-    except OSError as exc:
-        _fail(f"cannot write the report to {output}: {exc.strerror or exc}")
-    click.echo(f"Report written to {_shown(str(output))}", err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    """One line on standard error, whatever a path or a name in it holds, and exit status 2."""
-    click.echo(f"pymc-doctor: {_shown(message)}", err=True)
-    sys.exit(2)
-
-
-def _shown(text: str) -> str:
-    """``text`` (a path, a name) as it may reach a terminal: control characters and odd bytes escaped."""
-    from pymc_doctor.reports.safety import visible
-
-    return visible(text)
-
-
-def _output_path(output: Path | None, inputs: list[Path]) -> Path | None:
-    """``output`` as an absolute path, fixed before anything runs (a script may change the working folder),
-    and never one of the inputs or inside one (a zarr store): the report would replace the trace."""
-    if output is None:
-        return None
-    absolute = Path(os.path.abspath(output))
-    try:
-        resolved = absolute.resolve()
-        for source in (path.resolve() for path in inputs if path.exists()):
-            if resolved == source or source in resolved.parents or _same_file(resolved, source):
-                _fail(f"--output {output} is an input of this command and would be overwritten: write elsewhere")
-    except (OSError, RuntimeError) as exc:
-        _fail(f"--output {output}: {exc}")
-    if not absolute.parent.is_dir():
-        _fail(f"cannot write the report to {output}: no such folder {absolute.parent}")
-    return absolute
-
-
-def _same_file(path: Path, other: Path) -> bool:
-    return path.exists() and os.path.samefile(path, other)
-
-
-FORMATS = ["text", "json", "markdown", "html"]
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format."
-)
-output_option = click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
-)
-
-
-def rule_options(command):
-    """--select, --ignore and --threshold, shared by every command that runs checks."""
-    command = click.option(
-        "--threshold", multiple=True, metavar="NAME=VALUE", help="Override a rule's threshold (see `rules`)."
-    )(command)
-    command = click.option(
-        "--ignore", multiple=True, help="Skip these rules: codes, prefixes or names, comma-separated."
-    )(command)
-    return click.option("--select", multiple=True, help="Only these rules: codes, prefixes or names, comma-separated.")(
-        command
-    )
-
-
-def share_options(command):
-    """--share (Markdown ready to paste into a Discourse post) and --no-redact."""
-    command = click.option(
-        "--no-redact", "keep_private", is_flag=True, help="Keep home directory, user, host and secret values."
-    )(command)
-    return click.option(
-        "--share", is_flag=True, help="Print Markdown ready to paste into a PyMC Discourse post or GitHub issue."
-    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,11 +92,11 @@ def check(
     """
     from pymc_doctor.target import is_target
 
-    output = _output_path(output, [Path(target), *([trace_path] if trace_path else [])])
+    output = output_path(output, [Path(target), *([trace_path] if trace_path else [])])
     options = {"select": _split(select), "ignore": _split(ignore), "thresholds": _thresholds(threshold)}
     if not is_target(target):
         reports = [_check_trace(target, trace_path, options)]
-        _emit(reports, fmt, output, redact=not keep_private, share=share)
+        emit(reports, fmt, output, redact=not keep_private, share=share)
         sys.exit(max(report.exit_code for report in reports))
     fmt = "markdown" if share else fmt
     request = {
@@ -195,11 +104,11 @@ def check(
         "trace": str(trace_path.resolve()) if trace_path else None,
         "options": options,
         "format": fmt,
-        "redact": _redacts(fmt, output, not keep_private),
-        "color": output is None and _color(),
+        "redact": redacts(fmt, output, not keep_private),
+        "color": output is None and color(),
     }
     exit_code, text = _check_in_child(request, timeout)
-    _deliver(text, output)
+    deliver(text, output)
     sys.exit(exit_code)
 
 
@@ -208,11 +117,11 @@ def _check_trace(target: str, trace_path: Path | None, options: dict):
     from pymc_doctor.compat import TraceError
 
     if trace_path is not None:
-        _fail("--trace goes with a script or module:attribute, not with a trace file")
+        fail("--trace goes with a script or module:attribute, not with a trace file")
     try:
         return run_check(Path(target), **options)
     except (TraceError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _check_in_child(request: dict, timeout: float) -> tuple[int, str]:
@@ -222,13 +131,66 @@ def _check_in_child(request: dict, timeout: float) -> tuple[int, str]:
     try:
         result = check_in_child(request, timeout, lambda text: click.echo(text, nl=False, err=True))
     except TargetError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         click.echo("\npymc-doctor: interrupted", err=True)
         sys.exit(130)
     if "error" in result:
-        _fail(result["error"])
+        fail(result["error"])
     return result["exit"], result["text"]
+
+
+@main.command()
+@click.argument("target")
+@click.option("--model", "model_name", help="The model to treat, where the script defines several.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(path_type=Path),
+    help="The trace the model produced (netCDF or zarr); without it the model is sampled first.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop trying further steps after this long.",
+)
+@click.option("--seed", default=20261202, show_default=True, help="Random seed for every re-sampling.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the whole run (loading, sampling, every step) after this long.",
+)
+@format_option
+@output_option
+@share_options
+def treat(target, model_name, trace_path, budget, seed, timeout, fmt, output, share, keep_private) -> None:
+    """Prove the cure: apply the plan's steps to a copy of a script's model, re-sample, re-check.
+
+    Each mechanical step of the treatment plan (sampler settings, the non-centered rewrite, an
+    ordered transform) is applied on top of the ones before, to a copy of the model, which is sampled
+    again with the same sampler, chains, draws and seed; it stops at the first step after which every
+    symptom is gone together. The report shows each step's symptoms before and after. Exit status 0
+    when cured (or nothing was wrong), 1 otherwise.
+    """
+    output = output_path(output, [Path(target), *([trace_path] if trace_path else [])])
+    fmt = "markdown" if share else fmt
+    request = {
+        "spec": target,
+        "trace": str(trace_path.resolve()) if trace_path else None,
+        "treatment": {"model": model_name, "budget": budget, "seed": seed},
+        "format": fmt,
+        "redact": redacts(fmt, output, not keep_private),
+        "color": output is None and color(),
+    }
+    exit_code, text = _check_in_child(request, timeout)
+    deliver(text, output)
+    sys.exit(exit_code)
 
 
 @main.command()
@@ -248,7 +210,7 @@ def env(
     """
     from pymc_doctor import env as run_env
 
-    output = _output_path(output, [])
+    output = output_path(output, [])
     click.echo(
         "Examining this Python environment" + (" (quick)…" if quick else ": compiling and sampling a tiny model…"),
         err=True,
@@ -258,8 +220,8 @@ def env(
             quick=quick, fresh=fresh, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold)
         )
     except ValueError as exc:
-        _fail(str(exc))
-    _emit([report], fmt, output, redact=not keep_private, share=share)
+        fail(str(exc))
+    emit([report], fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
 
 
@@ -272,12 +234,12 @@ def explain(source: str, fmt: str, output: Path | None, share, keep_private) -> 
     """Explain a PyMC or PyTensor error: the traceback in SOURCE, a file, or standard input (`-`)."""
     from pymc_doctor import explain as run_explain
 
-    output = _output_path(output, [] if source == "-" else [Path(source)])
+    output = output_path(output, [] if source == "-" else [Path(source)])
     text = _error_text(source)
     if not text.strip():
-        _fail("no error text given (pass a file with the traceback, or pipe it in)")
+        fail("no error text given (pass a file with the traceback, or pipe it in)")
     report = run_explain(text)
-    _emit([report], fmt, output, redact=not keep_private, share=share)
+    emit([report], fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
 
 
@@ -290,15 +252,15 @@ def _error_text(source: str) -> str:
     else:
         path = Path(source)
         if not path.exists():
-            _fail(f"{source}: no such file")
+            fail(f"{source}: no such file")
         if not path.is_file():
-            _fail(f"{source}: not a regular file")
+            fail(f"{source}: not a regular file")
         try:
             with path.open("rb") as file:
                 file.seek(max(0, os.fstat(file.fileno()).st_size - MAX_ERROR_TEXT))
                 data = file.read(MAX_ERROR_TEXT)
         except OSError as exc:
-            _fail(f"{source}: cannot be read ({exc.strerror or type(exc).__name__})")
+            fail(f"{source}: cannot be read ({exc.strerror or type(exc).__name__})")
     return data.decode("utf-8", errors="replace")
 
 
@@ -315,7 +277,7 @@ def rules(code: str | None) -> None:
     if rule is None:
         listed = [r for r in all_rules() if code is None or r.code.startswith(code.upper())]
         if not listed:
-            _fail(f"no rule {code!r} (see `pymc-doctor rules`)")
+            fail(f"no rule {code!r} (see `pymc-doctor rules`)")
         for listed_rule in listed:
             click.echo(f"{listed_rule.code}  {listed_rule.name:<20} {listed_rule.severity:<8} {listed_rule.summary}")
         return
@@ -346,16 +308,16 @@ def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
     from pymc_doctor import check as run_check
     from pymc_doctor.demo import sample_example
 
-    html_path = _output_path(html_path, [])
+    html_path = output_path(html_path, [])
     reports = []
     for name in ("bioassay", "centered_eight"):
         click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
         idata = sample_example(name, seed=seed, draws=draws, tune=tune)
         reports.append(run_check(idata, source=f"example: {name}"))
         if fmt not in ("json", "html"):  # text forms come as each example is done; documents come whole
-            _emit(reports[-1:], fmt, None)
+            emit(reports[-1:], fmt, None)
             click.echo("")
     if fmt in ("json", "html"):
-        _emit(reports, fmt, None)
-    _emit(reports, "html", html_path)
+        emit(reports, fmt, None)
+    emit(reports, "html", html_path)
     click.echo(f"Open {html_path.resolve().as_uri()} in a browser for the full report with plots.", err=True)

@@ -213,12 +213,56 @@ def check_target(spec: str, trace_path: str | None, options: dict) -> list:
     return reports + [check(trace, source=trace_name, **options) for trace_name, trace in traces.items()]
 
 
+def treat_target(spec: str, trace_path: str | None, treatment: dict) -> list:
+    """Treat the one model the target defines (or the one ``treatment["model"]`` names), with its trace."""
+    from pymc_doctor import explain, treat
+    from pymc_doctor.quiet import quiet
+
+    say(f"Loading {spec}…")
+    try:
+        with quiet("pymc", "pytensor"):
+            target = load_target(spec)
+    except TargetRaised as raised:
+        return [explain(_explainable(raised.error))]
+    models = target.models
+    if treatment.get("model"):
+        if treatment["model"] not in models:
+            raise TargetError(f"{spec} defines no model named {treatment['model']!r} (it has: {', '.join(models)})")
+        models = {treatment["model"]: models[treatment["model"]]}
+    if len(models) != 1:
+        raise TargetError(f"{spec} defines {len(models)} models; name the one to treat with --model NAME")
+    (name, model), traces = *models.items(), list(target.traces.values())
+    trace = trace_path if trace_path is not None else (traces[0] if len(traces) == 1 else None)
+    say(f"Treating `{name}`: each step samples a copy of the model again; this can take minutes…")
+    report = treat(
+        model,
+        trace,
+        budget=treatment["budget"],
+        random_seed=treatment["seed"],
+        progress=True,
+        namespace=target.namespace,
+    )
+    report.context["model"]["name"] = name
+    return [report]
+
+
+def _exit_code(reports: list) -> int:
+    """1 for an error-level finding, or for a treatment that did not cure what it treated."""
+    treated = [r.treatment for r in reports if getattr(r, "treatment", None) is not None]
+    if treated:
+        return 0 if all(t.outcome in ("cured", "nothing to apply") for t in treated) else 1
+    return max(report.exit_code for report in reports)
+
+
 def _result(request: dict) -> dict:
     from pymc_doctor.compat import TraceError
     from pymc_doctor.reports import render
 
     try:
-        reports = check_target(request["spec"], request["trace"], request["options"])
+        if request.get("treatment"):
+            reports = treat_target(request["spec"], request["trace"], request["treatment"])
+        else:
+            reports = check_target(request["spec"], request["trace"], request["options"])
         text = render(reports, request["format"], redact=request["redact"], color=request["color"])
     except (TargetError, TraceError, ValueError) as exc:
         return {"error": str(exc)}
@@ -226,7 +270,7 @@ def _result(request: dict) -> dict:
         return {"error": f"{request['spec']} raised KeyboardInterrupt while being loaded"}
     except Exception as exc:  # a bug of the doctor's: one line, with what to report
         return {"error": f"internal error ({describe(exc)}); please report it to pymc-doctor"}
-    return {"exit": max(report.exit_code for report in reports), "text": text}
+    return {"exit": _exit_code(reports), "text": text}
 
 
 def run_request(request_file: str) -> None:

@@ -220,11 +220,11 @@ def test_explain_reads_text_that_is_not_utf8():
 
 @pytest.mark.parametrize(("variable", "value"), [("NO_COLOR", "1"), ("TERM", "dumb")])
 def test_no_colour_where_asked(monkeypatch, variable, value):
-    from pymc_doctor import cli
+    from pymc_doctor import commandline
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    assert cli._color()
+    assert commandline.color()
     monkeypatch.setenv(variable, value)
-    assert not cli._color()
+    assert not commandline.color()

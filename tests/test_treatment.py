@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -128,10 +130,9 @@ def test_treat_cures_the_centered_eight_schools_with_the_noncentered_rewrite():
     report = pymc_doctor.treat(model, idata, budget=600)
     treatment = report.treatment
     assert treatment.outcome == "cured"
+    assert "non-centered" in treatment.steps[0].description and treatment.steps[0].before["divergences"] > 0
     cure = treatment.steps[-1]
-    assert "non-centered" in cure.description and cure.cured
-    assert cure.after["divergences"] == 0 and cure.after["max_rhat"] <= 1.01
-    assert treatment.steps[0].before["divergences"] > 0
+    assert cure.cured and cure.after["divergences"] == 0 and cure.after["max_rhat"] <= 1.01
     assert _names(model.free_RVs) == ["mu", "tau", "theta"]
     assert "treatment" in report.to_dict()
 
@@ -148,3 +149,31 @@ def test_treat_orders_a_switching_mixture_and_cures_it():
     assert any(d.name == "label-switching" for d in report.diagnoses)
     assert report.treatment.outcome == "cured"
     assert any("ordered" in step.code for step in report.treatment.steps if step.cured)
+
+
+SCRIPT = """
+import pymc_doctor.examples
+
+model = pymc_doctor.examples.centered_eight()
+"""
+
+
+@pytest.mark.slow
+def test_the_treat_command_cures_a_scripts_model_with_its_trace(tmp_path):
+    from click.testing import CliRunner
+
+    from pymc_doctor.cli import main
+    from tests.support import trace_path
+
+    script = tmp_path / "eight.py"
+    script.write_text(SCRIPT)
+    out = tmp_path / "treated.json"
+    args = ["treat", str(script), "--trace", str(trace_path("centered_eight")), "--format", "json", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["treatment"]["outcome"] == "cured"
+    steps = data["treatment"]["steps"]
+    # the lasting rewrite comes first; the steps add up until every symptom is gone
+    assert "theta_offset" in steps[0]["code"] and steps[0]["before"]["divergences"] > 0
+    assert steps[-1]["cured"] and steps[-1]["after"]["divergences"] == 0 and steps[-1]["after"]["max_rhat"] <= 1.01
