@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -18,7 +19,9 @@ from pymc_doctor.commandline import (
     output_path,
     redacts,
     rule_options,
+    seconds_option,
     share_options,
+    trace_option,
 )
 from pymc_doctor.version import __version__
 
@@ -53,20 +56,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("target")
-@click.option(
-    "--trace",
-    "trace_path",
-    type=click.Path(path_type=Path),
-    help="With a script: the trace its model produced (netCDF or zarr), checked together with the model.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="With a script or module: stop loading and checking it after this long.",
-)
+@trace_option("With a script: the trace its model produced (netCDF or zarr), checked together with the model.")
+@seconds_option("--timeout", DEFAULT_TIMEOUT, "With a script or module: stop loading and checking it after this long.")
 @format_option
 @output_option
 @rule_options
@@ -98,11 +89,15 @@ def check(
         reports = [_check_trace(target, trace_path, options)]
         emit(reports, fmt, output, redact=not keep_private, share=share)
         sys.exit(max(report.exit_code for report in reports))
-    fmt = "markdown" if share else fmt
+    _in_child(target, trace_path, {"options": options}, "markdown" if share else fmt, output, keep_private, timeout)
+
+
+def _in_child(spec, trace_path, work: dict, fmt: str, output, keep_private: bool, timeout: float) -> NoReturn:
+    """Load a script or module and do ``work`` (check it, or treat its model) in a child process."""
     request = {
-        "spec": target,
+        "spec": spec,
         "trace": str(trace_path.resolve()) if trace_path else None,
-        "options": options,
+        **work,
         "format": fmt,
         "redact": redacts(fmt, output, not keep_private),
         "color": output is None and color(),
@@ -143,29 +138,10 @@ def _check_in_child(request: dict, timeout: float) -> tuple[int, str]:
 @main.command()
 @click.argument("target")
 @click.option("--model", "model_name", help="The model to treat, where the script defines several.")
-@click.option(
-    "--trace",
-    "trace_path",
-    type=click.Path(path_type=Path),
-    help="The trace the model produced (netCDF or zarr); without it the model is sampled first.",
-)
-@click.option(
-    "--budget",
-    type=click.FloatRange(min=0, min_open=True),
-    default=600.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Stop trying further steps after this long.",
-)
+@trace_option("The trace the model produced (netCDF or zarr); without it the model is sampled first.")
+@seconds_option("--budget", 600.0, "Stop trying further steps after this long.")
 @click.option("--seed", default=20261202, show_default=True, help="Random seed for every re-sampling.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=3600.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Stop the whole run (loading, sampling, every step) after this long.",
-)
+@seconds_option("--timeout", 3600.0, "Stop the whole run (loading, sampling, every step) after this long.")
 @format_option
 @output_option
 @share_options
@@ -179,18 +155,8 @@ def treat(target, model_name, trace_path, budget, seed, timeout, fmt, output, sh
     when cured (or nothing was wrong), 1 otherwise.
     """
     output = output_path(output, [Path(target), *([trace_path] if trace_path else [])])
-    fmt = "markdown" if share else fmt
-    request = {
-        "spec": target,
-        "trace": str(trace_path.resolve()) if trace_path else None,
-        "treatment": {"model": model_name, "budget": budget, "seed": seed},
-        "format": fmt,
-        "redact": redacts(fmt, output, not keep_private),
-        "color": output is None and color(),
-    }
-    exit_code, text = _check_in_child(request, timeout)
-    deliver(text, output)
-    sys.exit(exit_code)
+    treatment = {"treatment": {"model": model_name, "budget": budget, "seed": seed}}
+    _in_child(target, trace_path, treatment, "markdown" if share else fmt, output, keep_private, timeout)
 
 
 @main.command()

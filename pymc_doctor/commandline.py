@@ -110,3 +110,20 @@ def share_options(command):
     return click.option(
         "--share", is_flag=True, help="Print Markdown ready to paste into a PyMC Discourse post or GitHub issue."
     )(command)
+
+
+def trace_option(help: str):
+    """--trace: the trace a script's model produced."""
+    return click.option("--trace", "trace_path", type=click.Path(path_type=Path), help=help)
+
+
+def seconds_option(name: str, default: float, help: str):
+    """A positive number of seconds: a time limit or a budget."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=0, min_open=True),
+        default=default,
+        show_default=True,
+        metavar="SECONDS",
+        help=help,
+    )
