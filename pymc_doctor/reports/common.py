@@ -14,7 +14,6 @@ from pymc_doctor.finding import Finding, Report
 from pymc_doctor.version import __version__
 
 MARK = {"error": "✗", "warning": "⚠", "info": "ℹ"}
-SEVERITY_LABEL = {"error": "error", "warning": "warning", "info": "note"}
 EVIDENCE_ITEMS_SHOWN = 8
 
 
