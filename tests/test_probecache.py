@@ -13,6 +13,7 @@ import pytest
 
 from pymc_doctor.probes import cache
 from pymc_doctor.probes.protocol import ProbeResult
+from tests.blocking import finishes_within, make_fifo
 
 
 @pytest.fixture
@@ -103,6 +104,39 @@ def test_a_damaged_or_foreign_cache_is_ignored(cache_dir):
     assert cache.load("key", {"base"}) == {}
     cache.store("key", healthy_results())  # a damaged file is replaced
     assert set(cache.load("key", {"base"})) == {"base"}
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"key": []},
+        {"key": {"probes": []}},
+        {"key": {"probes": {"base": {"examined_at": 1, "result": []}}}},
+        {"key": {"probes": {}, "used": "yesterday"}},
+        {"key": {"probes": {"base": {"examined_at": time.time(), "result": {"name": "base", "data": [1]}}}}},
+        {"key": {"probes": {"base": {"examined_at": time.time(), "result": {"name": "base", "data": {"x": []}}}}}},
+    ],
+)
+def test_a_cache_damaged_inside_is_ignored_and_replaced(cache_dir, entries):
+    cache_dir.mkdir()
+    (cache_dir / cache.CACHE_FILE).write_text(json.dumps({"version": cache.CACHE_VERSION, "entries": entries}))
+    assert cache.load("key", {"base"}) == {}
+    cache.store("key", healthy_results())
+    assert set(cache.load("key", {"base"})) == {"base"}
+
+
+def test_a_cache_file_that_is_not_a_regular_file_is_ignored_without_blocking(cache_dir):
+    cache_dir.mkdir()
+    make_fifo(cache_dir / cache.CACHE_FILE)
+    assert finishes_within(10, cache.load, "key", {"base"}) == {}
+    finishes_within(10, cache.store, "key", healthy_results())  # replaces the FIFO with the cache
+    assert set(cache.load("key", {"base"})) == {"base"}
+
+
+def test_a_cache_file_of_bytes_that_are_not_text_is_ignored(cache_dir):
+    cache_dir.mkdir()
+    (cache_dir / cache.CACHE_FILE).write_bytes(b"\xff\xfe{" + bytes(range(256)))
+    assert cache.load("key", {"base"}) == {}
 
 
 def test_a_cache_that_cannot_be_written_is_no_error(tmp_path, monkeypatch):

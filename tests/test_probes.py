@@ -13,6 +13,7 @@ from pymc_doctor.probes.facts import CompileDir, Hardware, Platform, PyTensorCon
 from pymc_doctor.probes.protocol import MARK, ProbeResult, describe_returncode, run_command, run_probes
 from pymc_doctor.probes.static import legacy_imports
 from pymc_doctor.registry import CannotCheck
+from tests.blocking import finishes_within, make_fifo
 
 
 def _mark(**facts) -> str:
@@ -107,6 +108,24 @@ def test_legacy_import_scan_skips_hidden_folders_and_virtual_environments(tmp_pa
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
     hits = {hit["file"]: hit["modules"] for hit in legacy_imports(tmp_path)}
     assert hits == {"analysis.py": ["theano"], "nb.ipynb": ["aesara"]}
+
+
+def test_the_scan_reads_regular_files_only(tmp_path):
+    # A FIFO named like a script blocked the scan, and so `pymc-doctor env`, forever.
+    make_fifo(tmp_path / "pipe.py")
+    make_fifo(tmp_path / "pipe.ipynb")
+    (tmp_path / "device.py").symlink_to("/dev/zero")
+    (tmp_path / "old.py").write_text("import pymc3\n")
+    (tmp_path / "link.py").symlink_to(tmp_path / "old.py")
+    hits = finishes_within(10, legacy_imports, tmp_path)
+    assert sorted(hit["file"] for hit in hits) == ["link.py", "old.py"]
+
+
+def test_a_file_over_the_scan_limit_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr("pymc_doctor.probes.static.SCAN_MAX_BYTES", 20)
+    (tmp_path / "short.py").write_text("import pymc3\n")
+    (tmp_path / "long.py").write_text("import pymc3\n" + "#" * 20)
+    assert [hit["file"] for hit in legacy_imports(tmp_path)] == ["short.py"]
 
 
 def test_the_scan_never_walks_a_filesystem_root():

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pymc_doctor.probes.files import read_regular_text
 from pymc_doctor.probes.protocol import ProbeResult
 from pymc_doctor.probes.static import ENV_VARS, shadowing
 
@@ -34,6 +35,7 @@ CACHE_VERSION = 1
 CACHE_FILE = "env-probes.json"
 MAX_AGE_S = 24 * 3600.0
 MAX_ENTRIES = 8  # fingerprints kept: a few virtual environments, each with a few settings
+MAX_BYTES = 8 * 2**20  # far above what MAX_ENTRIES entries take; a longer file is not ours
 
 # Variables beside ENV_VARS that change what a probe finds: where commands, libraries and headers
 # are looked up, which compiler and flags a build uses, which environment is active.
@@ -86,10 +88,7 @@ def _stamp(path: str | Path | None) -> list[Any]:
 
 
 def _content(path: str) -> str | None:
-    try:
-        return Path(path).read_text(errors="replace")[:1000]
-    except OSError:
-        return None
+    return read_regular_text(path, 1000)
 
 
 def _pytensor_rc_files() -> list[str]:
@@ -158,14 +157,27 @@ def healthy(result: ProbeResult) -> bool:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The cache's entries: only those shaped as ``store`` writes them, none from a file that is not
+    a regular file (a FIFO there would block the read forever), too long, or damaged."""
+    text = read_regular_text(path, MAX_BYTES)
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        stored = json.loads(text) if text is not None and len(text) < MAX_BYTES else None
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(stored, dict) or stored.get("version") != CACHE_VERSION:
         return {}
     entries = stored.get("entries")
-    return entries if isinstance(entries, dict) else {}
+    if not isinstance(entries, dict):
+        return {}
+    return {
+        key: entry
+        for key, entry in entries.items()
+        if isinstance(entry, dict) and isinstance(entry.get("probes"), dict) and _number(entry.get("used", 0))
+    }
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def load(key: str, names: set[str]) -> dict[str, tuple[ProbeResult, float]]:
@@ -177,9 +189,11 @@ def load(key: str, names: set[str]) -> dict[str, tuple[ProbeResult, float]]:
         stored = entry.get("probes", {}).get(name)
         if not isinstance(stored, dict):
             continue
-        with contextlib.suppress(TypeError, KeyError, ValueError):
+        with contextlib.suppress(TypeError, KeyError, ValueError, AttributeError):
             examined_at = float(stored["examined_at"])
             result = ProbeResult(**stored["result"])
+            if not isinstance(result.data, dict):
+                continue
             if 0 <= now - examined_at <= MAX_AGE_S and result.name == name and healthy(result):
                 reused[name] = (result, examined_at)
     return reused

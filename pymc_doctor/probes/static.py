@@ -7,7 +7,6 @@ out with the reason, and only the checks that need it are skipped (``StaticFacts
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pymc_doctor.probes.facts import StaticFacts, normalize
+from pymc_doctor.probes.files import read_regular, read_regular_text
 from pymc_doctor.probes.protocol import run_command
 
 STACK = ("pymc", "pytensor", "arviz", "numpy", "scipy", "numba", "nutpie", "numpyro", "blackjax", "jax", "jaxlib")
@@ -224,9 +224,8 @@ def channel_facts() -> dict[str, Any]:
     venv = sys.prefix != sys.base_prefix
     config = prefix / "pyvenv.cfg"
     uv = False
-    if venv and config.is_file():
-        with contextlib.suppress(OSError):
-            uv = bool(re.search(r"^uv\s*=", config.read_text(errors="replace"), re.MULTILINE))
+    if venv:
+        uv = bool(re.search(r"^uv\s*=", read_regular_text(config, 100_000) or "", re.MULTILINE))
     if conda_meta and ".pixi" in prefix.parts:
         kind = "pixi"
     elif conda_meta:
@@ -311,12 +310,11 @@ def legacy_imports(root: Path) -> list[dict[str, Any]]:
 
 
 def _legacy_imports_in(path: Path) -> list[str]:
-    try:
-        if path.stat().st_size > SCAN_MAX_BYTES:
-            return []
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    # Regular files only: a FIFO named `*.py` would block the scan forever.
+    data = read_regular(path, SCAN_MAX_BYTES + 1)
+    if data is None or len(data) > SCAN_MAX_BYTES:
         return []
+    text = data.decode("utf-8", errors="replace")
     if path.suffix == ".ipynb":
         try:
             cells = json.loads(text).get("cells", [])
