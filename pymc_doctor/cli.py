@@ -15,6 +15,7 @@ from pymc_doctor.commandline import (
     emit,
     fail,
     format_option,
+    interrupted,
     output_option,
     output_path,
     redacts,
@@ -187,6 +188,8 @@ def env(
         )
     except ValueError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:  # the probes' children are already killed
+        interrupted()
     emit([report], fmt, output, redact=not keep_private, share=share)
     sys.exit(report.exit_code)
 

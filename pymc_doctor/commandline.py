@@ -51,6 +51,12 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line, and exit status 130 (128 + SIGINT), as a shell reports it."""
+    click.echo("\npymc-doctor: interrupted", err=True)
+    sys.exit(130)
+
+
 def shown(text: str) -> str:
     """``text`` (a path, a name) as it may reach a terminal: control characters and odd bytes escaped."""
     from pymc_doctor.reports.safety import visible

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pymc_doctor.probes import cache
 from pymc_doctor.probes.compiledir import STUCK_LOCK, compiledir_state
 from pymc_doctor.probes.envfacts import EnvFacts
-from pymc_doctor.probes.protocol import ProbeResult, run_probes
+from pymc_doctor.probes.protocol import ProbeResult, kill_running, run_probes
 from pymc_doctor.probes.static import static_facts
 
 PROBE_ORDER = ("base", "samplers", "compile", "smoke")
@@ -54,11 +54,15 @@ def collect(*, quick: bool = False, probes: Iterable[str] = OPTIONAL_PROBES, fre
     results = {name: result for name, (result, _) in reused.items()}
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending = [pool.submit(run_probes, lane) for lane in lanes]
-        static = static_facts()
-        for future in pending:
-            ran, skipped = future.result()
-            results.update(ran)
-            not_run.update(skipped)
+        try:
+            static = static_facts()
+            for future in pending:
+                ran, skipped = future.result()
+                results.update(ran)
+                not_run.update(skipped)
+        except BaseException:  # Ctrl-C: the children end now, not at their time limits
+            kill_running()
+            raise
     cache.store(key, {name: result for name, result in results.items() if name not in reused})
     return EnvFacts(
         static=static,

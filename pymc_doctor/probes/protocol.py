@@ -125,17 +125,34 @@ def _kill(process: subprocess.Popen) -> None:
             process.kill()
 
 
+# The probe children running now: each started in its own session, so the terminal's Ctrl-C does
+# not reach them, and ``kill_running`` ends them (and what they started) when the doctor is interrupted.
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
 def _start(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, *argv],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        # Its own process group, so that a kill reaches what it started.
-        start_new_session=os.name == "posix",
-    )
+    with _RUNNING_LOCK:
+        process = subprocess.Popen(
+            [sys.executable, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            # Its own process group, so that a kill reaches what it started.
+            start_new_session=os.name == "posix",
+        )
+        _RUNNING.add(process)
+    return process
+
+
+def kill_running() -> None:
+    """Kill every probe child still running, with what each started: the doctor was interrupted."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        _kill(process)
 
 
 def _child_argv(names: Sequence[str]) -> list[str]:
@@ -209,6 +226,10 @@ def run_probes(
         return {first.name: first}, {
             name: f"the probe process could not start ({first.start_error})" for name in names[1:]
         }
-    results, last, stop_reason = _follow(process, first, timeouts)
+    try:
+        results, last, stop_reason = _follow(process, first, timeouts)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(process)
     reason = stop_reason or (f"the probe process {last.failure} during the {last.name} probe" if last.failure else None)
     return results, {name: reason or "the probe process ended early" for name in names if name not in results}

@@ -27,6 +27,7 @@ import pytest
 from pymc_doctor.probes.static import ENV_VARS
 
 PYTHON = sys.executable
+CHECKOUT = Path(__file__).resolve().parents[3]
 SITE = sysconfig.get_paths()["purelib"]
 PYMC_MAJOR = int(metadata.version("pymc").split(".")[0])
 # Environment variables that would change what the doctor sees; every scenario starts without them.
@@ -72,20 +73,21 @@ class Run:
         return reasons[0]
 
 
-def _environment(setup: Setup) -> dict[str, str]:
+def doctor_environment(setup: Setup) -> dict[str, str]:
+    """The doctor's environment in ``setup``: its variables, and the import path that finds this
+    checkout's ``pymc_doctor`` (last, after the set-up's folders), not one installed elsewhere."""
     environ = {name: value for name, value in os.environ.items() if name not in SCRUBBED}
     # Pinned so that many-core machines, where ENV601 would fire for real, give the same baseline.
     environ.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     environ.update(setup.env)
-    if setup.pythonpath:
-        environ["PYTHONPATH"] = os.pathsep.join(str(path) for path in setup.pythonpath)
+    environ["PYTHONPATH"] = os.pathsep.join(str(path) for path in (*setup.pythonpath, CHECKOUT))
     return {name: value for name, value in environ.items() if value is not None}
 
 
 def run_doctor(setup: Setup, cwd: Path, cache: Path | None = None) -> Run:
     """Run `pymc-doctor env` in ``setup``; probe results are reused only from ``cache`` (by default
     a cache of this run's own, so that every scenario examines its installation for real)."""
-    environ = {**_environment(setup), "PYMC_DOCTOR_CACHE_DIR": str(cache or cwd / "probe-cache")}
+    environ = {**doctor_environment(setup), "PYMC_DOCTOR_CACHE_DIR": str(cache or cwd / "probe-cache")}
     companion = None
     if setup.companion:
         argv, extra, ready = setup.companion
