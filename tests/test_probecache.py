@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 
 from pymc_doctor.probes import cache
+from pymc_doctor.probes.compiledir import compiledir_state
 from pymc_doctor.probes.protocol import ProbeResult
 from tests.blocking import finishes_within, make_fifo
 
@@ -22,13 +26,24 @@ def cache_dir(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+def base_facts(compiledir: Path) -> dict:
+    """What a base probe reports on this installation, with ``compiledir`` as PyTensor's compile folder."""
+    ok = {"ok": True, "seconds": 0.1, "error": None, "stderr": ""}
+    return {
+        "interpreter": sys.executable,
+        "pytensor_import": ok,
+        "pytensor": {"version": metadata.version("pytensor")},
+        "pymc_import": ok,
+        "pymc_version": metadata.version("pymc"),
+        "compiledir": {"base": str(compiledir.parent), "path": str(compiledir)},
+        "done": True,
+    }
+
+
 def healthy_results() -> dict[str, ProbeResult]:
     ok = {"ok": True, "seconds": 0.1, "error": None, "stderr": ""}
     return {
-        "base": ProbeResult(
-            "base",
-            data={"pytensor_import": ok, "pymc_import": ok, "compiledir": {"base": "/c", "path": "/c/x"}, "done": True},
-        ),
+        "base": ProbeResult("base", data=base_facts(Path(sys.prefix))),
         "samplers": ProbeResult("samplers", data={"imports": {"numba": ok}, "done": True}),
         "compile": ProbeResult("compile", data={"cxx": "g++", "c_op": {"ok": True}, "done": True}),
         "smoke": ProbeResult("smoke", data={"sample": {"seconds": 1.0}, "done": True}),
@@ -163,10 +178,54 @@ def test_a_removed_working_directory_still_has_a_fingerprint(tmp_path, monkeypat
 
 
 def test_the_fingerprint_covers_the_code_of_every_probe_module(monkeypatch):
-    from pathlib import Path
-
     read = Path.read_bytes
     before = cache.fingerprint()
     # An edit to the typed facts (not only to the probes' runner) examines again.
     monkeypatch.setattr(Path, "read_bytes", lambda path: read(path) + (b"#" if path.name == "facts.py" else b""))
     assert cache.fingerprint() != before
+
+
+def test_a_deleted_compile_folder_is_probed_again_and_never_made_by_the_doctor(cache_dir, tmp_path):
+    # Deleting PyTensor's compile folder is a common remedy: the reused facts then reported a false
+    # ENV303, and reading the folder's lock made it again.
+    compiledir = tmp_path / "pytensor" / "compiledir_x"
+    compiledir.mkdir(parents=True)
+    (compiledir / ".lock").write_text("")
+    results = {"base": ProbeResult("base", data=base_facts(compiledir))}
+    cache.store("key", results)
+    assert set(cache.load("key", {"base"})) == {"base"}
+    shutil.rmtree(compiledir)
+    assert cache.load("key", {"base"}) == {}
+    state = compiledir_state(results["base"].data["compiledir"])
+    assert state["missing"] is True and "lock" not in state and "writable" not in state
+    assert not compiledir.exists()
+
+
+def test_a_cache_that_names_another_folder_makes_nothing_there(cache_dir, tmp_path):
+    elsewhere = tmp_path / "not-yet" / "compiledir"
+    cache.store("key", {"base": ProbeResult("base", data=base_facts(elsewhere))})
+    assert cache.load("key", {"base"}) == {}
+    assert compiledir_state({"base": str(elsewhere.parent), "path": str(elsewhere)})["missing"] is True
+    assert not (tmp_path / "not-yet").exists()
+
+
+def test_the_lock_of_an_existing_folder_is_read_without_making_a_lock_file(tmp_path):
+    state = compiledir_state({"base": str(tmp_path), "path": str(tmp_path)})
+    assert state["writable"] is True and state["lock"]["held_by_other"] is False
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"interpreter": "/another/python"},
+        {"pytensor": {"version": "0.0.1"}},
+        {"pymc_version": "0.0.1"},
+        {"compiledir": {"base": "/c"}},
+        {"compiledir": "/c/x"},
+    ],
+)
+def test_base_facts_that_no_longer_hold_are_probed_again(cache_dir, change):
+    data = {**base_facts(Path(sys.prefix)), **change}
+    cache.store("key", {"base": ProbeResult("base", data=data)})
+    assert cache.load("key", {"base"}) == {}

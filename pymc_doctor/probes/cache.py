@@ -6,9 +6,10 @@ hashes what the probes' results depend on: the interpreter, the folders on ``sys
 uv and conda add or remove entries in them on every install, which changes their modification
 times), conda's metadata, the variables and files that configure PyTensor, JAX and the BLAS,
 the compilers, the system's library cache, the GPU driver and the cores, and the code of this
-package. A result is reused only under the same fingerprint, for at most ``MAX_AGE_S``, and only
-when the probe finished and found nothing wrong: whatever looked wrong is examined again on the
-next run. ``pymc-doctor env --fresh`` ignores the cache.
+package. A result is reused only under the same fingerprint, for at most ``MAX_AGE_S``, only
+when the probe finished and found nothing wrong (whatever looked wrong is examined again on the
+next run), and only while its facts still hold on the live system (``still_true``).
+``pymc-doctor env --fresh`` ignores the cache.
 
 The cache is one JSON file in the user's cache folder (``PYMC_DOCTOR_CACHE_DIR`` overrides it);
 a cache that cannot be read or written is ignored.
@@ -24,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +158,33 @@ def healthy(result: ProbeResult) -> bool:
     return False
 
 
+def _installed(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def still_true(result: ProbeResult) -> bool:
+    """Whether a stored result's facts still hold on the live system, checked before it is trusted:
+    the base probe's interpreter, its PyTensor and PyMC versions, and its compile folder, which
+    must still exist (deleting it is a common remedy; PyTensor makes it again, the doctor never does)."""
+    if result.name != "base":
+        return True
+    data = result.data
+    folder = data.get("compiledir")
+    if not isinstance(folder, dict) or not all(isinstance(folder.get(key), str) for key in ("base", "path")):
+        return False
+    pytensor = data.get("pytensor")
+    return (
+        data.get("interpreter") == sys.executable
+        and isinstance(pytensor, dict)
+        and pytensor.get("version") == _installed("pytensor")
+        and data.get("pymc_version") == _installed("pymc")
+        and os.path.isdir(folder["path"])
+    )
+
+
 def _read(path: Path) -> dict[str, Any]:
     """The cache's entries: only those shaped as ``store`` writes them, none from a file that is not
     a regular file (a FIFO there would block the read forever), too long, or damaged."""
@@ -194,7 +223,8 @@ def load(key: str, names: set[str]) -> dict[str, tuple[ProbeResult, float]]:
             result = ProbeResult(**stored["result"])
             if not isinstance(result.data, dict):
                 continue
-            if 0 <= now - examined_at <= MAX_AGE_S and result.name == name and healthy(result):
+            fresh = 0 <= now - examined_at <= MAX_AGE_S
+            if fresh and result.name == name and healthy(result) and still_true(result):
                 reused[name] = (result, examined_at)
     return reused
 

@@ -127,6 +127,7 @@ def _probe_base() -> str | None:
     import multiprocessing
 
     _emit("start_method", multiprocessing.get_start_method())
+    _emit("interpreter", sys.executable)  # what a reuse of these facts checks first
     compiledir: dict[str, Any] = {}
     with _capture() as notes:
         _emit("imports", {module: _try_import(module) for module in ("numpy", "scipy.linalg")})
@@ -140,6 +141,8 @@ def _probe_base() -> str | None:
                 compiledir = {"error": error_text(exc)}
             _emit("compiledir", compiledir)
         _emit("pymc_import", _try_import("pymc"))
+        if "pymc" in sys.modules:
+            _emit("pymc_version", getattr(sys.modules["pymc"], "__version__", None))
         _emit("threadpools", _threadpools())
     _emit("notes", notes)
     # Compiling while a stuck process holds the lock would only wait out PyTensor's compile timeout.

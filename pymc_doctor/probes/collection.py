@@ -27,7 +27,7 @@ def _relive_base(reused: dict[str, tuple[ProbeResult, float]], wanted: set[str],
     identity = {name: base.data["compiledir"][name] for name in ("base", "path")}
     base.data["compiledir"] = compiledir_state(identity)
     reused["base"] = (base, reused["base"][1])
-    if not base.data["compiledir"]["lock"].get("stuck"):
+    if not base.data["compiledir"].get("lock", {}).get("stuck"):
         return False
     for name in ("compile", "smoke"):
         reused.pop(name, None)

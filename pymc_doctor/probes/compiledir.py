@@ -43,6 +43,11 @@ def compiledir_state(identity: dict[str, Any]) -> dict[str, Any]:
             facts["free_bytes"] = shutil.disk_usage(ancestor if ancestor.is_dir() else ancestor.parent).free
         return facts
     path = facts["path"]
+    if not os.path.isdir(path):
+        # Deleted since PyTensor made it (a common remedy), or named by stale facts: never made here,
+        # and its lock never taken (filelock creates a lock file's missing folders).
+        facts["missing"] = True
+        return facts
     try:
         handle, name = tempfile.mkstemp(dir=path, prefix="pymc-doctor-")
         os.close(handle)
@@ -62,6 +67,8 @@ def _lock_state(path: str) -> dict[str, Any]:
     from filelock import FileLock
 
     lock_file = Path(path) / ".lock"
+    if not lock_file.is_file():  # no process holds a lock whose file does not exist; none is made here
+        return {"held_by_other": False, "stuck": False, "file": str(lock_file)}
     lock = FileLock(lock_file)
     try:
         lock.acquire(timeout=LOCK_WAIT_S)

@@ -125,3 +125,16 @@ def test_a_stuck_lock_stops_the_reused_compile_and_smoke_test(tmp_path):
         assert "compile lock is held" in locked.skipped(code)
     # The lock released: the reused results are whole again.
     assert reused(run_doctor(Setup(args=NO_SAMPLERS, env=flags), tmp_path, cache)) == {"base", "compile", "smoke"}
+
+
+@pytest.mark.slow
+def test_a_deleted_compile_folder_is_examined_again_not_reported_from_the_cache(tmp_path):
+    cache = tmp_path / "probe-cache"
+    flags = {"PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compiledir'}"}
+    setup = Setup(args=("--quick", *NO_SAMPLERS), env=flags)
+    first = run_doctor(setup, tmp_path, cache)
+    compiledir = first.report["context"]["environment"]["pytensor"]["compiledir"]
+    assert compiledir.startswith(str(tmp_path)) and "ENV303" not in first.codes
+    shutil.rmtree(tmp_path / "compiledir")  # the usual remedy for a broken compile cache
+    again = run_doctor(setup, tmp_path, cache)
+    assert reused(again) == set() and "ENV303" not in again.codes
