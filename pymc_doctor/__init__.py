@@ -6,7 +6,7 @@ Heavy libraries (PyMC, ArviZ) are imported only when a check needs them, so the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pymc_doctor.version import __version__
@@ -129,6 +129,7 @@ def env(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     thresholds: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, a smoke test.
 
@@ -136,7 +137,8 @@ def env(
     ``quick`` skips the compile probe and the smoke test. Their results are reused while nothing in
     the installation changes (for a day at most, and only results that found nothing wrong);
     ``fresh`` runs every probe again. ``select``/``ignore``/``thresholds`` work as in ``check``,
-    over the ``ENV`` rules.
+    over the ``ENV`` rules. ``progress``, when given, is told what is reused and what each probe
+    does as it runs (the command shows it on a terminal).
     """
     from pymc_doctor.checks.environment import PROBE_READERS
     from pymc_doctor.probes import collect
@@ -152,7 +154,7 @@ def env(
     codes = [r.code for r in rules]
     # The optional probes run only for the rules that read them.
     probes = [probe for probe, readers in PROBE_READERS.items() if set(readers) & set(codes)]
-    facts = collect(quick=quick, probes=probes, fresh=fresh)
+    facts = collect(quick=quick, probes=probes, fresh=fresh, progress=progress)
     report = run_checks(Subject(env=facts), select=codes, thresholds=thresholds, prefixes=["ENV"])
     report.context["environment"] = facts.summary()
     return Report.of(report)

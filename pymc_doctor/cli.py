@@ -10,6 +10,7 @@ from typing import NoReturn
 import click
 
 from pymc_doctor.commandline import (
+    ProgressLine,
     color,
     deliver,
     emit,
@@ -178,14 +179,10 @@ def env(
     from pymc_doctor import env as run_env
 
     output = output_path(output, [])
-    click.echo(
-        "Examining this Python environment" + (" (quick)…" if quick else ": compiling and sampling a tiny model…"),
-        err=True,
-    )
+    options = {"select": _split(select), "ignore": _split(ignore), "thresholds": _thresholds(threshold)}
     try:
-        report = run_env(
-            quick=quick, fresh=fresh, select=_split(select), ignore=_split(ignore), thresholds=_thresholds(threshold)
-        )
+        with ProgressLine("Examining this Python environment" + (" (quick)" if quick else ""), fmt) as progress:
+            report = run_env(quick=quick, fresh=fresh, progress=progress, **options)
     except ValueError as exc:
         fail(str(exc))
     except KeyboardInterrupt:  # the probes' children are already killed

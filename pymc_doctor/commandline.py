@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -49,6 +51,59 @@ def fail(message: str) -> NoReturn:
     """One line on standard error, whatever a path or a name in it holds, and exit status 2."""
     click.echo(f"pymc-doctor: {shown(message)}", err=True)
     sys.exit(2)
+
+
+class ProgressLine:
+    """What a long command is doing, on standard error while it runs.
+
+    On a terminal, one line rewritten in place with the seconds so far; elsewhere one line per step,
+    except when the report is JSON (a program reads it, and its logs need no steps). Steps may come
+    from several threads.
+    """
+
+    def __init__(self, heading: str, fmt: str) -> None:
+        self.heading = heading
+        self.terminal = sys.stderr.isatty()
+        self.shown = self.terminal or fmt != "json"
+        self.step = ""
+        self.width = 0
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self) -> ProgressLine:
+        click.echo(f"{self.heading}…", err=True)
+        if self.shown and self.terminal:
+            self.ticker.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        if self.ticker.is_alive():
+            self.ticker.join()
+            with self.lock:  # the line is cleared: the report follows
+                click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
+
+    def __call__(self, step: str) -> None:
+        if not self.shown:
+            return
+        with self.lock:
+            self.step = shown(step)
+            if self.terminal:
+                self._draw()
+            else:
+                click.echo(f"  {self.step}", err=True)
+
+    def _tick(self) -> None:
+        while not self.done.wait(0.0 if not self.width else 1.0):
+            with self.lock:
+                self._draw()
+
+    def _draw(self) -> None:
+        line = f"  {self.step or 'starting'}… {time.monotonic() - self.start:.0f} s"
+        click.echo("\r" + line.ljust(self.width), nl=False, err=True)
+        self.width = max(self.width, len(line))
 
 
 def interrupted() -> NoReturn:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from pymc_doctor.probes import cache
 from pymc_doctor.probes.compiledir import STUCK_LOCK, compiledir_state
 from pymc_doctor.probes.envfacts import EnvFacts
-from pymc_doctor.probes.protocol import ProbeResult, kill_running, run_probes
+from pymc_doctor.probes.protocol import ProbeResult, Progress, kill_running, run_probes
 from pymc_doctor.probes.static import static_facts
 
 PROBE_ORDER = ("base", "samplers", "compile", "smoke")
@@ -36,9 +37,26 @@ def _relive_base(reused: dict[str, tuple[ProbeResult, float]], wanted: set[str],
     return True
 
 
-def collect(*, quick: bool = False, probes: Iterable[str] = OPTIONAL_PROBES, fresh: bool = False) -> EnvFacts:
+def _reuse_note(reused: dict[str, tuple[ProbeResult, float]]) -> str:
+    """Which results are reused, and from when (local time: it is read on the user's own terminal)."""
+    names = [name for name in PROBE_ORDER if name in reused]
+    oldest = min(examined_at for _, examined_at in reused.values())
+    when = datetime.fromtimestamp(oldest).strftime("%Y-%m-%d %H:%M")
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    probes = "probe" if len(names) == 1 else "probes"
+    return f"reusing the cached results of the {listed} {probes} from {when} (--fresh runs them again)"
+
+
+def collect(
+    *,
+    quick: bool = False,
+    probes: Iterable[str] = OPTIONAL_PROBES,
+    fresh: bool = False,
+    progress: Progress | None = None,
+) -> EnvFacts:
     """Gather the facts: the base probe always, the ``probes`` asked for (``quick`` drops compile
     and smoke). Results of an unchanged installation are reused (``probes.cache``) unless ``fresh``.
+    ``progress``, when given, is told what is reused and what each probe does as it runs.
 
     Two children run side by side: one imports PyTensor and PyMC once for the base probe, the
     compile probe and the smoke test; the other imports the sampler backends.
@@ -52,8 +70,10 @@ def collect(*, quick: bool = False, probes: Iterable[str] = OPTIONAL_PROBES, fre
     pymc_lane = [] if stuck else [name for name in PYMC_LANE if name in wanted and name not in reused]
     lanes = [lane for lane in (pymc_lane, ["samplers"] if "samplers" in wanted - set(reused) else []) if lane]
     results = {name: result for name, (result, _) in reused.items()}
+    if progress and reused:
+        progress(_reuse_note(reused))
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = [pool.submit(run_probes, lane) for lane in lanes]
+        pending = [pool.submit(run_probes, lane, progress=progress) for lane in lanes]
         try:
             static = static_facts()
             for future in pending:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,8 +164,28 @@ def _child_argv(names: Sequence[str]) -> list[str]:
     ]
 
 
+# What each probe is doing, for the progress a terminal shows while it runs.
+PROBE_DOING = {
+    "base": "importing PyTensor and PyMC",
+    "samplers": "importing the sampler backends",
+    "compile": "compiling a C op with PyTensor",
+    "smoke": "compiling and sampling a tiny model",
+}
+
+Progress = Callable[[str], None]
+
+
+def _announce(progress: Progress | None, mark: dict[str, Any]) -> None:
+    if progress is None:
+        return
+    if isinstance(mark.get("probe"), str):
+        progress(PROBE_DOING.get(mark["probe"], f"the {mark['probe']} probe"))
+    elif isinstance(mark.get("importing"), str):
+        progress(f"importing {mark['importing']}")
+
+
 def _follow(
-    process: subprocess.Popen, first: ProbeResult, timeouts: Mapping[str, float]
+    process: subprocess.Popen, first: ProbeResult, timeouts: Mapping[str, float], progress: Progress | None = None
 ) -> tuple[dict[str, ProbeResult], ProbeResult, str | None]:
     """Read the child's marks until it ends or the current probe runs out of time. Returns the results
     by probe, the probe that ran last, and the reason a probe gave for stopping the ones after it."""
@@ -190,6 +210,7 @@ def _follow(
         if line is None:
             break
         mark = parse_mark(line)
+        _announce(progress, mark)
         if mark.get("probe") not in (None, current.name):
             current.seconds = time.perf_counter() - stage_start
             stage_start = time.perf_counter()
@@ -207,7 +228,11 @@ def _follow(
 
 
 def run_probes(
-    names: Sequence[str], *, timeouts: Mapping[str, float] | None = None, argv: list[str] | None = None
+    names: Sequence[str],
+    *,
+    timeouts: Mapping[str, float] | None = None,
+    argv: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, ProbeResult], dict[str, str]]:
     """Run the probes ``names`` one after another in one child of this interpreter, each within its
     own time limit, so that PyTensor and PyMC are imported once for all of them.
@@ -215,7 +240,7 @@ def run_probes(
     Returns the result of each probe that started, and why each of the others did not: the child
     stopped early (a stuck compile lock), or crashed or ran out of time in an earlier probe.
     ``argv`` replaces the child's arguments (after the interpreter); the default runs
-    ``probe_main(*names)``.
+    ``probe_main(*names)``. ``progress`` is told what the child does as it goes (from its thread).
     """
     timeouts = {**PROBE_TIMEOUTS, **(timeouts or {})}
     first = ProbeResult(names[0], timeout=timeouts[names[0]])
@@ -227,7 +252,7 @@ def run_probes(
             name: f"the probe process could not start ({first.start_error})" for name in names[1:]
         }
     try:
-        results, last, stop_reason = _follow(process, first, timeouts)
+        results, last, stop_reason = _follow(process, first, timeouts, progress)
     finally:
         with _RUNNING_LOCK:
             _RUNNING.discard(process)
