@@ -51,6 +51,12 @@ def rhat_above(trace: TraceView, max_rhat: float, error_rhat: float, false_alarm
     return {"flagged": high[beyond], "noise": high[~beyond], "chance": chance, "elements": elements}
 
 
+def shown_rhat(rhat: pd.Series) -> dict[str, float]:
+    """The first 20 R-hat values rounded once, to the 4 significant digits that the message and the
+    report's evidence table both print, so the two never show one value differently."""
+    return {label: float(f"{value:.4g}") for label, value in rhat.head(20).items()}
+
+
 @rule(
     "SMP201",
     "rhat",
@@ -99,7 +105,8 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
     if not len(high):
         yield _within_noise(noise, found["chance"], max_rhat, elements)
         return
-    shown = ", ".join(f"`{label}` {value:.3f}" for label, value in high.head(5).items())
+    rhat = shown_rhat(high)
+    shown = ", ".join(f"`{label}` {value:.4g}" for label, value in list(rhat.items())[:5])
     more = f" and {len(high) - 5} more" if len(high) > 5 else ""
     excused = f" {count(len(noise), 'other element')} above {max_rhat} are within that noise." if len(noise) else ""
     draws = max(2 * trace.draws, 1000)
@@ -115,7 +122,7 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
         ),
         variables=tuple(high.index[:20]),
         evidence={
-            "rhat": {label: round(float(v), 4) for label, v in high.head(20).items()},
+            "rhat": rhat,
             "count": len(high),
             "within_noise": len(noise),
         },
@@ -129,7 +136,8 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
 
 def _within_noise(noise: pd.Series, chance: dict[str, float], max_rhat: float, elements: int) -> Finding:
     """The note for R-hat values above ``max_rhat`` that healthy chains give at their ESS."""
-    shown = ", ".join(f"`{label}` {value:.3f}" for label, value in noise.head(5).items())
+    rhat = shown_rhat(noise)
+    shown = ", ".join(f"`{label}` {value:.4g}" for label, value in list(rhat.items())[:5])
     return _finding(
         "SMP201",
         "info",
@@ -140,7 +148,7 @@ def _within_noise(noise: pd.Series, chance: dict[str, float], max_rhat: float, e
         ),
         variables=tuple(noise.index[:20]),
         evidence={
-            "rhat": {label: round(float(v), 4) for label, v in noise.head(20).items()},
+            "rhat": rhat,
             "chance_healthy": {label: round(chance[label], 4) for label in noise.index[:20]},
             "count": len(noise),
         },

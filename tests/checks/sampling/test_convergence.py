@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from pymc_doctor.checks.sampling.convergence import shown_rhat
 from pymc_doctor.registry import CannotCheck
+from pymc_doctor.reports.common import format_evidence
 from tests import oracle
 from tests.checks.sampling.helpers import arviz_per_element, committed, findings, trace
 from tests.support import load
@@ -19,7 +22,7 @@ def test_rhat_names_worst_elements_with_arviz_values():
     assert expected["x"] > 1.1
     assert finding.severity == "error"
     assert finding.variables == ("x",)
-    assert finding.evidence["rhat"] == {"x": round(expected["x"], 4)}
+    assert finding.evidence["rhat"] == {"x": float(f"{expected['x']:.4g}")}
 
 
 def test_rhat_within_the_noise_of_its_ess_is_a_note():
@@ -29,7 +32,7 @@ def test_rhat_within_the_noise_of_its_ess_is_a_note():
     above = {label: value for label, value in expected.items() if value > 1.01}
     assert finding.severity == "info"
     assert set(finding.variables) == set(above)
-    assert finding.evidence["rhat"] == pytest.approx({label: round(value, 4) for label, value in above.items()})
+    assert finding.evidence["rhat"] == {label: float(f"{value:.4g}") for label, value in above.items()}
     assert all(chance > 0.01 for chance in finding.evidence["chance_healthy"].values())
     assert "as healthy chains give" in finding.message
 
@@ -72,6 +75,16 @@ def test_rhat_at_ten_thousand_parameters(rho):
     assert finding.evidence["count"] == 10
     if rho == 0.75:  # about 1,400 healthy elements above 1.01, all within the noise
         assert finding.evidence["within_noise"] > 1000
+
+
+def test_rhat_is_rounded_once_for_the_message_and_the_table():
+    # 1.01251 printed as 1.013 in a message but kept as 1.0125 (a binary 1.01249...) read 1.012 in the table.
+    rhat = shown_rhat(pd.Series({"x": 1.01251, "y": 1.2}))
+    assert format_evidence(rhat) == "x 1.013, y 1.2"
+    (finding,) = findings("SMP201", trace({"x": ar1(100, rho=0.9)}))
+    for label, value in finding.evidence["rhat"].items():
+        if label in finding.message:
+            assert f"`{label}` {format_evidence(value)}" in finding.message
 
 
 def test_rhat_lists_the_worst_first():
