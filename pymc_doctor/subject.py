@@ -68,5 +68,18 @@ class Subject:
                 "max_tree_depth": trace.max_tree_depth,
                 "groups": list(trace.groups),
                 "variables": len(trace.variable_names()),
+                "versions": recorded_versions(trace),
             }
         return context
+
+
+def recorded_versions(trace: TraceView) -> dict[str, str]:
+    """The PyMC and ArviZ versions the trace's attributes record (ArviZ 0.x writes ``arviz_version``,
+    1.x ``creation_library_version``), which may differ from those installed now."""
+    attrs = trace.posterior.attrs
+    found = {name: attrs.get(f"{name}_version") for name in ("pymc", "arviz")}
+    if str(attrs.get("creation_library", "")).lower() == "arviz":
+        found["arviz"] = found["arviz"] or attrs.get("creation_library_version")
+    if (trace.library or "").lower() == "pymc":
+        found["pymc"] = found["pymc"] or trace.library_version
+    return {name: str(version) for name, version in found.items() if version}

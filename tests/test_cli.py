@@ -48,7 +48,7 @@ def test_select_ignore_and_threshold():
     result = invoke("check", trace_path("centered_eight"), "--select", "SMP2", "--ignore", "low-ess,high-mcse")
     assert "SMP101" not in result.output and "SMP203" not in result.output
     assert "SMP201" in result.output
-    assert result.exit_code == 0  # R-hat just above 1.01 is a warning
+    assert result.exit_code == 0  # R-hat just above 1.01, within its noise, is a note
     relaxed = invoke("check", trace_path("centered_eight"), "--select", "rhat", "--threshold", "max_rhat=1.5")
     assert "SMP201" not in relaxed.output
 

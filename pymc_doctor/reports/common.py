@@ -71,6 +71,22 @@ def evidence_items(finding: Finding) -> list[tuple[str, str]]:
     return [(key.replace("_", " "), format_evidence(value)) for key, value in finding.evidence.items()]
 
 
+def library_versions(context: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    """``pymc 5.28.5 (trace; 6.4.0 installed)``: the version the trace records where it does, else
+    the installed one, saying which."""
+    recorded = (context.get("trace") or {}).get("versions") or {}
+    installed = context.get("versions") or {}
+    shown = []
+    for name in names:
+        if name in recorded:
+            other = installed.get(name)
+            also = f"; {other} installed" if other and other != recorded[name] else ""
+            shown.append(f"{name} {recorded[name]} (trace{also})")
+        elif name in installed:
+            shown.append(f"{name} {installed[name]} (installed)")
+    return shown
+
+
 def context_summary(report: Report) -> dict[str, Any]:
     """The facts a helper on the forum asks for first: versions, platform, sampler and run shape."""
     context = report.context

@@ -12,7 +12,7 @@ import ast
 
 from pymc_doctor.finding import Finding, Report
 from pymc_doctor.reports import markup
-from pymc_doctor.reports.common import MARK, context_summary, evidence_items, template_environment
+from pymc_doctor.reports.common import MARK, context_summary, evidence_items, library_versions, template_environment
 from pymc_doctor.reports.safety import prepare, short
 
 DISCOURSE_POST_LIMIT = 32_000
@@ -130,8 +130,7 @@ def _parts(report: Report, limit: int) -> tuple[str, str]:
 
 
 def _header(context: dict) -> str:
-    versions = context["versions"]
-    libraries = [f"{name} {versions[name]}" for name in ("pymc", "pytensor", "arviz") if name in versions]
+    libraries = library_versions(context, ("pymc", "pytensor", "arviz"))
     python = short(f"Python {context['python']}", TITLE_CAP)
     return " · ".join([*libraries, python, short(context["platform"])])
 

@@ -8,7 +8,7 @@ import textwrap
 import click
 
 from pymc_doctor.finding import Finding, Report
-from pymc_doctor.reports.common import environment_lines
+from pymc_doctor.reports.common import environment_lines, library_versions
 from pymc_doctor.reports.safety import prepare
 
 MARKS = {"error": ("✗", "x", "red"), "warning": ("!", "!", "yellow"), "info": ("i", "i", "blue")}
@@ -37,8 +37,7 @@ def _code(code: str, indent: str) -> list[str]:
 
 def _context_line(report: Report) -> str:
     trace = report.context.get("trace")
-    versions = report.context.get("versions", {})
-    libraries = ", ".join(f"{name} {versions[name]}" for name in ("pymc", "arviz") if name in versions)
+    libraries = ", ".join(library_versions(report.context, ("pymc", "arviz")))
     if not trace:
         facts = dict(environment_lines(report.context.get("environment")))
         shown = [facts[key] for key in ("system", "installed with", "cores / memory") if key in facts]

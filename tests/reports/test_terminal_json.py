@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import xarray as xr
+
 import pymc_doctor
+from pymc_doctor import compat
 from pymc_doctor.reports.json import render_json
 from pymc_doctor.reports.markdown import render_markdown
 from pymc_doctor.reports.terminal import render_terminal
@@ -52,3 +56,25 @@ def test_the_diagnosis_and_the_plan_come_before_the_symptoms():
     data = json.loads(render_json(report))
     assert [d["code"] for d in data["diagnoses"]] == ["DX101"]
     assert data["plan"][0]["lasting"] and "theta_offset" in data["plan"][0]["code"]
+
+
+def _trace_with(attrs: dict) -> xr.DataTree:
+    posterior = xr.Dataset({"x": (("chain", "draw"), np.random.default_rng(0).normal(size=(2, 50)))}, attrs=attrs)
+    return xr.DataTree.from_dict({"posterior": posterior})
+
+
+def test_header_shows_the_versions_the_trace_records_and_says_which():
+    installed = compat.library_versions()
+    made_by_older = {"inference_library": "pymc", "inference_library_version": "4.0.1", "arviz_version": "0.11.0"}
+    report = pymc_doctor.check(_trace_with(made_by_older), select=["SMP201"])
+    for text in (render_terminal(report), render_markdown(report)):
+        header = text.splitlines()[0] if text.startswith("pymc-doctor") else text
+        assert f"pymc 4.0.1 (trace; {installed['pymc']} installed)" in header
+        assert f"arviz 0.11.0 (trace; {installed['arviz']} installed)" in header
+        assert f"pymc {installed['pymc']} (installed)" not in header
+    # ArviZ 1.x records itself as the creation library.
+    report = pymc_doctor.check(_trace_with({"creation_library": "ArviZ", "creation_library_version": "1.0.0"}))
+    assert f"arviz 1.0.0 (trace; {installed['arviz']} installed)" in render_terminal(report)
+    # A trace that records nothing: the installed versions, said to be so.
+    report = pymc_doctor.check(_trace_with({}), select=["SMP201"])
+    assert f"pymc {installed['pymc']} (installed)" in render_terminal(report).splitlines()[0]

@@ -63,8 +63,12 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
     if found is None:
         return
     low, threshold, needed = found["low"], found["threshold"], found["draws_needed"]
+    # Whole draws, rounded once: the message and the evidence print the same numbers.
+    ess = {
+        kind: {label: round(float(v)) for label, v in low[kind].head(20).items()} for kind in ("ess_bulk", "ess_tail")
+    }
     shown = ", ".join(
-        f"`{label}` bulk {row.ess_bulk:.0f} / tail {row.ess_tail:.0f}" for label, row in low.head(5).iterrows()
+        f"`{label}` bulk {ess['ess_bulk'][label]} / tail {ess['ess_tail'][label]}" for label in low.index[:5]
     )
     more_draws = remedies.sample_call(trace.sampler, draws=needed)
     yield _finding(
@@ -79,8 +83,8 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
         variables=tuple(low.index[:20]),
         evidence={
             "threshold": threshold,
-            "ess_bulk": {label: round(float(v), 1) for label, v in low["ess_bulk"].head(20).items()},
-            "ess_tail": {label: round(float(v), 1) for label, v in low["ess_tail"].head(20).items()},
+            "ess_bulk": ess["ess_bulk"],
+            "ess_tail": ess["ess_tail"],
             "count": len(low),
             "draws_needed": needed,
         },

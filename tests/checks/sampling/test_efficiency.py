@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from pymc_doctor.reports.common import format_evidence
 from tests import oracle
 from tests.checks.sampling.helpers import arviz_per_element, committed, findings, trace
 from tests.support import load
@@ -31,8 +32,12 @@ def test_low_ess_reports_arviz_bulk_and_tail_and_the_draws_needed():
     low = {label for label in bulk if min(bulk[label], tail[label]) < threshold}
     assert finding.evidence["threshold"] == threshold
     assert set(finding.variables) == low
-    assert finding.evidence["ess_bulk"] == pytest.approx({label: round(bulk[label], 1) for label in low}, abs=0.051)
-    assert finding.evidence["ess_tail"] == pytest.approx({label: round(tail[label], 1) for label in low}, abs=0.051)
+    assert finding.evidence["ess_bulk"] == pytest.approx({label: round(bulk[label]) for label in low}, abs=1)
+    assert finding.evidence["ess_tail"] == pytest.approx({label: round(tail[label]) for label in low}, abs=1)
+    # One rounding: the message prints the numbers the evidence table shows.
+    for label in list(finding.evidence["ess_bulk"])[:5]:
+        shown = f"bulk {format_evidence(finding.evidence['ess_bulk'][label])} / tail "
+        assert f"`{label}` {shown}{format_evidence(finding.evidence['ess_tail'][label])}" in finding.message
     lowest = min(min(bulk[label], tail[label]) for label in low)
     assert finding.variables[0] == min(low, key=lambda label: min(bulk[label], tail[label]))
     assert finding.evidence["draws_needed"] == math.ceil(draws * threshold / lowest / 100) * 100

@@ -1,0 +1,100 @@
+"""How far above 1 healthy chains put R-hat, at an element's ESS and with many elements tested.
+
+Split R-hat squared is ``(n - 1) / n + B / (n W)`` for ``m`` split chains of ``n`` draws. When every
+chain samples the same stationary distribution, the variance of a split chain's mean is
+``sigma^2 tau / n`` (``tau`` the integrated autocorrelation time), so
+
+    T = (R-hat^2 - (n - 1) / n) * ESS_within / m  ~  F(m - 1, ESS_within - m),
+
+with ``ESS_within = m n / tau``. ``tau`` is measured within each split chain around its own mean:
+ArviZ's ESS also counts the variance between chains, so shifted chains lower it, and a null
+scaled by it would excuse the very shift it is meant to find. Rank-normalized R-hat is the larger
+of the bulk (ranks) and folded (ranks of distance from the median) R-hat, each with its own
+``tau``; the chance that healthy chains give an R-hat at least as large is one minus the product
+of the two chances of staying below it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from pymc_doctor.diagnostics import diagnostics_of
+from pymc_doctor.trace import TraceView
+
+
+def _z_ranks(values: np.ndarray) -> np.ndarray:
+    """Rank-normalized (element, draws) values, as in ArviZ (fractional offset 3/8)."""
+    ranks = stats.rankdata(values, axis=-1)
+    return special.ndtri((ranks - 0.375) / (values.shape[-1] + 0.25))
+
+
+def _split(values: np.ndarray) -> np.ndarray:
+    """(chain, draw, element) draws as (element, split chain, draw): each chain cut in two halves."""
+    half = values.shape[1] // 2
+    halves = np.concatenate([values[:, :half], values[:, values.shape[1] - half :]], axis=0)
+    return np.moveaxis(halves, 2, 0)
+
+
+def _within_tau(chains: np.ndarray) -> np.ndarray:
+    """Integrated autocorrelation time per element of (element, chain, draw) series, each chain
+    centred on its own mean, autocovariances averaged over chains, truncated by Geyer's initial
+    monotone positive sequence (as ArviZ's ESS, but without the between-chain variance)."""
+    n = chains.shape[-1]
+    centred = chains - chains.mean(axis=-1, keepdims=True)
+    spectrum = np.fft.rfft(centred, n=2 * n, axis=-1)
+    autocovariance = np.fft.irfft(spectrum * np.conj(spectrum), axis=-1)[..., :n].mean(axis=1) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = autocovariance / autocovariance[:, :1]
+    pairs = rho[:, : 2 * (n // 2)].reshape(len(rho), -1, 2).sum(axis=-1)
+    positive = np.cumprod(pairs > 0, axis=-1).astype(bool)
+    monotone = np.minimum.accumulate(np.where(positive, pairs, np.inf), axis=-1)
+    tau = -1.0 + 2.0 * np.where(positive, monotone, 0.0).sum(axis=-1)
+    # Centring on each chain's own mean lowers every autocovariance by about the variance of that
+    # mean, tau / n of the variance: over the 2 * pairs lags summed, the estimate falls short by
+    # about (2 * pairs + tau) / n of itself.
+    shortfall = (2.0 * positive.sum(axis=-1) + tau) / n
+    tau = tau / np.maximum(1.0 - shortfall, 0.5)
+    return np.maximum(tau, 1.0 / np.log10(max(n * chains.shape[1], 10))), 4.0 * positive.sum(axis=-1)
+
+
+def _chance_below(rhat: np.ndarray, tau: np.ndarray, window: np.ndarray, m: int, n: int) -> np.ndarray:
+    """The chance that healthy split chains give an R-hat (bulk or folded) below ``rhat``."""
+    ess = m * n / tau
+    statistic = (rhat**2 - (n - 1) / n) * ess / m
+    return stats.f.cdf(statistic, m - 1, np.maximum(m * n / np.maximum(window, 1.0), 1.0))
+
+
+def healthy_chance(trace: TraceView, rhat: pd.Series) -> dict[str, float]:
+    """For each element of ``rhat`` (R-hat by label, rows of the trace's diagnostics table), the
+    chance that chains sampling one stationary distribution give an R-hat at least as large, at
+    the element's own mixing."""
+    if trace.draws < 4:
+        return {label: 1.0 for label in rhat.index}
+    diagnostics = diagnostics_of(trace)
+    row = pd.Series(np.arange(len(diagnostics.table)), index=diagnostics.table.index)
+    chances: dict[str, float] = {}
+    for name, wanted in rhat.groupby(diagnostics.table["variable"].reindex(rhat.index)):
+        positions = row[wanted.index].to_numpy() - diagnostics.rows_of(str(name)).start
+        for _, start, stop in trace.element_blocks([str(name)]):
+            inside = (positions >= start) & (positions < stop)
+            if inside.any():
+                values = trace.draws_of(str(name), (start, stop))[:, :, positions[inside] - start]
+                above = _chance_above(values, wanted.to_numpy()[inside])
+                chances.update(zip(wanted.index[inside], above, strict=True))
+    return chances
+
+
+def _chance_above(values: np.ndarray, observed: np.ndarray) -> list[float]:
+    """For (chain, draw, element) draws, the chance of each element's R-hat ``observed`` or above."""
+    chains, draws, size = values.shape
+    m, n = 2 * chains, draws // 2
+    pooled = np.moveaxis(values, 2, 0).reshape(size, -1)
+    distance = np.abs(pooled - np.median(pooled, axis=-1, keepdims=True))
+    below = np.ones(size)
+    for transformed in (pooled, distance):
+        ranks = np.moveaxis(_z_ranks(transformed).reshape(size, chains, draws), 0, 2)
+        tau, window = _within_tau(_split(ranks))
+        below *= np.where(np.isfinite(tau), _chance_below(observed, tau, window, m, n), 1.0)
+    return [float(1.0 - b) for b in below]
