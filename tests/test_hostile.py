@@ -172,10 +172,6 @@ INJECTING_NAMES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the rules splice names raw; this passes once remedies and rules spell them with pymc_doctor.spelling",
-)
 @pytest.mark.parametrize("name", INJECTING_NAMES)
 def test_fix_code_spells_every_name_safely(name):
     report = pymc_doctor.check(renamed_eight(name))
