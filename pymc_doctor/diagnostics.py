@@ -93,10 +93,15 @@ def compute_diagnostics(trace: TraceView, *, block_bytes: int | None = None, thr
     statistics = STATISTICS if marked is None else (*STATISTICS, *engine.MARKED)
     results = {name: np.empty((size, trace.chains) if name in PER_CHAIN else size) for name in statistics}
     _compute(trace, names, rows, results, marked, block_bytes, threads)
+    # Names are held as Python objects: pandas' Arrow strings cannot hold a lone surrogate (a name that
+    # was not UTF-8), which netCDF and xarray keep.
     table = pd.DataFrame(
         {
-            "variable": [name for name, variable_labels in zip(names, labels, strict=True) for _ in variable_labels],
-            "label": [label for variable_labels in labels for label in variable_labels],
+            "variable": pd.Series(
+                [name for name, variable_labels in zip(names, labels, strict=True) for _ in variable_labels],
+                dtype=object,
+            ),
+            "label": pd.Series([label for variable_labels in labels for label in variable_labels], dtype=object),
             **{column: results[column] for column in COLUMNS},
         }
     )

@@ -18,6 +18,15 @@ _LAST = re.compile(r"^(?P<kind>[A-Za-z_][\w.]*(?:Error|Exception|Warning|Interru
 _COLUMN = re.compile(r"\b([A-Za-z_]\w*)\[(['\"])([^'\"]+)\2\]")
 
 
+def _message(exc: BaseException) -> str:
+    """``str(exc)``, or what Python's traceback prints when that raises: an exception's ``__str__`` is
+    the user's code, and the doctor must read any error."""
+    try:
+        return str(exc)
+    except Exception:  # whatever a broken __str__ raises
+        return "<exception str() failed>"
+
+
 def _is_library(path: str) -> bool:
     """A frame of an installed package or of Python itself, not of the user's code."""
     path = path.replace("\\", "/")
@@ -41,13 +50,14 @@ class ErrorText:
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> ErrorText:
+        # The traceback module prints a broken __str__ as "<exception str() failed>" by itself.
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         where = line = None
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             if not _is_library(frame.filename):
                 where, line = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}", (frame.line or None)
                 break
-        return cls(text, type(exc).__name__, str(exc), where, line)
+        return cls(text, type(exc).__name__, _message(exc), where, line)
 
     @classmethod
     def from_text(cls, text: str) -> ErrorText:

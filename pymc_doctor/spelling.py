@@ -31,16 +31,26 @@ def safe_identifier(name: object) -> str | None:
     return name
 
 
+def _literal(text: str) -> str:
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in text:
+        literal = '"' + literal[1:-1] + '"'
+    return literal
+
+
 def python_string(text: str) -> str:
     """A string literal for ``text`` on one line, every quote, backslash and unprintable character escaped.
 
     ``repr`` escapes line breaks, control, bidirectional and surrogate characters; the literal is
-    double-quoted where that needs no escaping, as the generated code spells strings.
+    double-quoted where that needs no escaping, as the generated code spells strings. A backslash
+    stands in a literal of its own (``"a" "\\\\" "b"``, which Python joins), so that no piece of the
+    name's text runs into an escape of the literal.
     """
-    literal = repr(str(text))
-    if literal.startswith("'") and '"' not in text:
-        literal = '"' + literal[1:-1] + '"'
-    return literal
+    text = str(text)
+    if "\\" not in text:
+        return _literal(text)
+    pieces = [piece for part in text.split("\\") for piece in (part, "\\")][:-1]
+    return " ".join(_literal(piece) for piece in pieces if piece)
 
 
 def python_name(name: str, placeholder: str = "variable") -> str:

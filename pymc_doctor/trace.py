@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -155,6 +156,16 @@ class TraceView:
 
     def dims_of(self, name: str) -> tuple[str, ...]:
         return tuple(str(d) for d in self.posterior[name].dims if d not in ("chain", "draw"))
+
+    def declared_shape(self, name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """A variable's dims as its model could have declared them, and its shape. ArviZ names the dims
+        of a variable declared without any ``name_dim_0``...: those stand for none, and code that
+        declares the variable again must give its shape instead."""
+        dims = self.dims_of(name)
+        shape = tuple(int(self.posterior[name].sizes[dim]) for dim in dims)
+        if all(re.fullmatch(rf"{re.escape(name)}_dim_\d+", dim) for dim in dims):
+            dims = ()
+        return dims, shape
 
 
 def _runs(shape: tuple[int, ...], limit: int, chunk: int | None = None, offset: int = 0) -> Iterator[tuple[int, int]]:

@@ -119,3 +119,18 @@ def test_error_text_skips_library_frames():
     assert parsed.where == "model.py:7" and parsed.line == 'pm.Data("y", df["y"])'
     assert parsed.at() == ' (at model.py:7: `pm.Data("y", df["y"])`)'
     assert parsed.kind == "NotImplementedError"
+
+
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("__str__ itself fails")
+
+
+def test_an_exception_whose_str_raises_is_explained_not_raised():
+    try:
+        raise _Unprintable()
+    except _Unprintable as raised:
+        error = raised
+    report = pymc_doctor.explain(error)
+    assert [f.code for f in report.findings] == ["EXP100"]
+    assert ErrorText.from_error(error).message == "<exception str() failed>"

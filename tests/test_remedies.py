@@ -142,3 +142,49 @@ def test_the_model_fixes_declare_what_they_say():
         exec(model_fixes.zero_sum_code("effect", "1", (), 3), namespace)
     assert model.named_vars_to_dims == {"b": ("obs",), "x": ("obs",)}
     assert model["effect"].type.shape == (3,) and model["x"] in model.data_vars
+
+
+HOSTILE_NAMES = [
+    'theta\nran.append("injected")  #',
+    'theta"); ran.append("injected"); ("',
+    "theta\\",
+    "theta school",
+    "{ran.append('injected')}",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_fixes_with_a_hostile_name_declare_that_very_name_and_run_nothing_else(name):
+    import pymc as pm
+
+    ran: list[str] = []
+    namespace = {"pm": pm, "ran": ran}
+    dim = "d" + name
+    with pm.Model(coords={dim: range(3)}) as model:
+        tau = pm.HalfNormal("tau", 1)
+        namespace["tau"] = tau
+        exec(remedies.noncentered_code(name, "tau", None, (dim,)), namespace)
+        exec(model_fixes.prior_code(name + "2", "Normal", {"mu": "0", "sigma": "1"}, (dim,)), namespace)
+        exec(model_fixes.zero_sum_code(name + "3", "1", (), 3), namespace)
+        exec(model_fixes.data_container_code(name + "4", "[1.0, 2.0, 3.0]", (dim,)), namespace)
+    assert ran == []
+    assert model[name] in model.deterministics and model.named_vars_to_dims[name] == (dim,)
+    assert {name + "_offset", name + "2", name + "3"} <= {v.name for v in model.free_RVs}
+    exec(remedies.chain_means_code(name), {"idata": type("Trace", (), {"posterior": {name: _Means()}})(), **namespace})
+    assert ran == []
+
+
+class _Means:
+    def mean(self, dim):
+        return dim
+
+
+def test_noncentered_rewrite_keeps_the_shape_of_a_vector_without_dims():
+    import pymc as pm
+
+    code = remedies.noncentered_code("x", "pm.math.exp(v / 2)", None, (), (9,))
+    with pm.Model() as model:
+        v = pm.Normal("v", 0, 3)
+        exec(code, {"pm": pm, "v": v})
+    assert model["x_offset"].type.shape == (9,)
+    assert model["x"].type.shape == (9,)

@@ -8,6 +8,7 @@ from pymc_doctor.diagnoses import measures, steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
 from pymc_doctor.finding import Diagnosis, Finding
 from pymc_doctor.hierarchy import centered_hierarchy
+from pymc_doctor.spelling import python_name
 from pymc_doctor.subject import Subject
 
 
@@ -40,7 +41,7 @@ def find_funnel(findings: Sequence[Finding], subject: Subject) -> Evidence | Non
         group, location, spelled = centered.evidence["group"], centered.evidence["location"], centered.evidence["scale"]
         scale_variables = centered.variables[1:]
     elif scale is not None and (found := centered_hierarchy(trace, scale)):
-        (group, location), spelled, scale_variables = found, scale, (scale,)
+        (group, location), spelled, scale_variables = found, python_name(scale), (scale,)
     else:
         return None
     if group not in trace.posterior:
@@ -54,11 +55,13 @@ def find_funnel(findings: Sequence[Finding], subject: Subject) -> Evidence | Non
     ]
     if not explained:
         return None
+    dims, shape = trace.declared_shape(group)
     facts = {
         "scale": spelled,
         "group": group,
-        "location": location,
-        "dims": list(trace.dims_of(group)),
+        "location": location if centered is not None or location is None else python_name(location),
+        "dims": list(dims),
+        "shape": list(shape),
         "found_in": "model" if centered is not None else "draws",
     }
     if located is not None:
@@ -118,6 +121,6 @@ def funnel(evidence: Evidence, subject: Subject) -> Diagnosis:
             steps.resample(
                 subject, "Take smaller steps (eases a few stray divergences, not the funnel).", target_accept=0.95
             ),
-            steps.noncentered(group, scale, location, facts["dims"]),
+            steps.noncentered(group, scale, location, facts["dims"], facts["shape"]),
         ],
     )

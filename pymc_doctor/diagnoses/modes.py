@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pymc_doctor import remedies
 from pymc_doctor.diagnoses import measures, steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
 from pymc_doctor.finding import Diagnosis, Finding
+from pymc_doctor.spelling import comment
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import chain_list, names
@@ -128,14 +130,14 @@ def multimodality(evidence: Evidence, subject: Subject) -> Diagnosis:
         steps=[
             steps.by_hand(
                 "See which mode each chain found (one mean per chain).",
-                f'print(idata.posterior["{variable}"].mean("draw"))',
+                remedies.chain_means_code(variable),
                 cost=steps.LOOK,
             ),
             steps.sample_smc("Sample with SMC, whose tempering moves between modes and weights them."),
             steps.by_hand(
                 "If a mode is spurious, rule it out: make the model identifiable (a sign or order constraint) "
                 "or give priors that exclude it.",
-                f"# e.g. a constraint on `{variable}`; then sample again and compare each chain's mean",
+                comment(f"e.g. a constraint on `{variable}`; then sample again and compare each chain's mean"),
             ),
         ],
     )

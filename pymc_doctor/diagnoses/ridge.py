@@ -147,11 +147,10 @@ def find_scales(findings: Sequence[Finding], subject: Subject) -> Evidence | Non
 
 def _rescaled(trace: TraceView, name: str, sd: float) -> str:
     factor = f"{10 ** round(math.log10(sd)):g}"
-    dims = remedies.dims_argument(trace.dims_of(name))
+    dims, shape = trace.declared_shape(name)
     return (
-        f"# declare `{name}` on the unit scale and scale it back (its posterior sd is about {sd:.2g}):\n"
-        f'{name}_unit = pm.Normal("{name}_unit", mu=0, sigma=1{dims})\n'
-        f'{name} = pm.Deterministic("{name}", {factor} * {name}_unit{dims})'
+        f"# declare it on the unit scale and scale it back (its posterior sd is about {sd:.2g}):\n"
+        + remedies.rescaled_code(name, factor, dims, shape)
     )
 
 

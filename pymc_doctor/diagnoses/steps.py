@@ -66,10 +66,13 @@ def sample_smc(description: str) -> PlanStep:
     )
 
 
-def noncentered(group: str, scale: str, location: str | None, dims: Sequence[str]) -> PlanStep:
+def noncentered(
+    group: str, scale: str, location: str | None, dims: Sequence[str], shape: Sequence[int] = ()
+) -> PlanStep:
+    """The non-centered rewrite of ``group``, ``scale`` and ``location`` spelled as code."""
     return PlanStep(
         f"Rewrite `{group}` non-centered: a standard normal offset scaled by `{scale}` (the lasting fix).",
-        remedies.noncentered_code(group, scale, location, dims),
+        remedies.noncentered_code(group, scale, location, dims, shape),
         lasting=True,
         cost=REWRITE,
         action={"kind": "noncentered", "group": group, "scale": scale, "location": location},

@@ -10,6 +10,7 @@ from functools import cache
 import numpy as np
 
 from pymc_doctor import compat
+from pymc_doctor.spelling import python_name
 
 
 def scalar_op(node):
@@ -136,13 +137,16 @@ def _logp_parameter_names(op_type) -> tuple[str, ...] | None:
 
 
 def expression(var, names: dict[int, str], depth: int = 0) -> str | None:
-    """A short Python spelling of a graph made of named variables, constants and arithmetic; else None."""
+    """A short Python spelling of a graph made of named variables, constants and arithmetic; else None.
+
+    A name that is no Python identifier is spelled as its ``spelling.python_name`` stand-in: the
+    spelling is code, and a name spliced raw could run."""
     import pytensor.scalar as ps
     from pytensor.tensor.elemwise import DimShuffle
     from pytensor.tensor.shape import SpecifyShape
 
     if id(var) in names:
-        return names[id(var)]
+        return python_name(names[id(var)])
     if depth > 6:
         return None
     value = constant_value(var)

@@ -10,16 +10,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymc_doctor.remedies.lines import pymc_major
-from pymc_doctor.remedies.model import MODEL, dims_argument, prior_code
+from pymc_doctor.remedies.model import MODEL, prior_code
 from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.spelling import comment, dims_argument, name_note, posterior_access, python_name, python_string
 
-__all__ = ["MODEL", "dims_argument", "noncentered_code", "ordered_code", "prior_code", "pymc_major", "sample_call"]
+__all__ = [
+    "MODEL",
+    "chain_means_code",
+    "dims_argument",
+    "noncentered_code",
+    "ordered_code",
+    "prior_code",
+    "pymc_major",
+    "rescaled_code",
+    "sample_call",
+    "shape_argument",
+]
 
 
 def _spelled(value: Any) -> str:
     """A keyword argument's value as code: strings quoted, dicts (of options) as literals."""
     if isinstance(value, str):
-        return f'"{value}"'
+        return python_string(value)
     if isinstance(value, dict):
         return json.dumps(value)
     return str(value)
@@ -33,23 +45,59 @@ def sample_call(sampler: str | None = None, **options: Any) -> str:
     return f"with {MODEL}:\n    idata = pm.sample({arguments})"
 
 
-def noncentered_code(group: str, scale: str, location: str | None, dims: Sequence[str]) -> str:
-    """The non-centered rewrite of ``group ~ Normal(location, scale)`` in the user's names."""
-    offset = f"{group}_offset"
+def shape_argument(shape: Sequence[int]) -> str:
+    """``, shape=9`` or ``, shape=(2, 3)``; nothing for a scalar."""
+    if not len(shape):
+        return ""
+    return f", shape={int(shape[0])}" if len(shape) == 1 else f", shape={tuple(int(n) for n in shape)}"
+
+
+def noncentered_code(
+    group: str, scale: str, location: str | None, dims: Sequence[str], shape: Sequence[int] = ()
+) -> str:
+    """The non-centered rewrite of ``group ~ Normal(location, scale)``: ``group`` and ``dims`` as the model
+    names them, ``scale`` and ``location`` as code. The offset keeps the group's dims, or its ``shape``
+    when it has none; the deterministic takes its shape from them."""
+    spelled = python_name(group)
+    offset = f"{spelled}_offset"
     mean = f"{location} + " if location else ""
     dims_arg = dims_argument(dims)
-    return (
-        f'# replace  {group} = pm.Normal("{group}", mu={location or "0"}, sigma={scale}{dims_arg})  with:\n'
-        f'{offset} = pm.Normal("{offset}", mu=0, sigma=1{dims_arg})\n'
-        f'{group} = pm.Deterministic("{group}", {mean}{scale} * {offset}{dims_arg})'
-    )
+    size_arg = dims_arg or shape_argument(shape)
+    centered = f"{spelled} = pm.Normal({python_string(group)}, mu={location or '0'}, sigma={scale}{size_arg})"
+    lines = [
+        name_note(group),
+        comment(f"replace  {centered}  with:"),
+        f"{offset} = pm.Normal({python_string(group + '_offset')}, mu=0, sigma=1{size_arg})",
+        f"{spelled} = pm.Deterministic({python_string(group)}, {mean}{scale} * {offset}{dims_arg})",
+    ]
+    return "\n".join(line for line in lines if line)
 
 
 def ordered_code(variable: str, size: int, dims: Sequence[str]) -> str:
     """Break label switching by ordering a vector of exchangeable components."""
-    return (
-        "import numpy as np\n\n"
-        f"ordered = dict(transform=pm.distributions.transforms.ordered, initval=np.linspace(-1, 1, {size}))\n"
-        f"# declare {variable} with these arguments added to its own, e.g.\n"
-        f"# {variable} = pm.Normal({variable!r}, mu=0, sigma=10{dims_argument(dims)}, **ordered)"
-    )
+    spelled = python_name(variable)
+    lines = [
+        "import numpy as np\n",
+        f"ordered = dict(transform=pm.distributions.transforms.ordered, initval=np.linspace(-1, 1, {size}))",
+        name_note(variable),
+        f"# declare {spelled} with these arguments added to its own, e.g.",
+        comment(f"{spelled} = pm.Normal({python_string(variable)}, mu=0, sigma=10{dims_argument(dims)}, **ordered)"),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def rescaled_code(variable: str, factor: str, dims: Sequence[str], shape: Sequence[int] = ()) -> str:
+    """``variable`` declared on the unit scale and scaled back by ``factor`` (code)."""
+    spelled = python_name(variable)
+    size_arg = dims_argument(dims) or shape_argument(shape)
+    lines = [
+        name_note(variable),
+        f"{spelled}_unit = pm.Normal({python_string(variable + '_unit')}, mu=0, sigma=1{size_arg})",
+        f"{spelled} = pm.Deterministic({python_string(variable)}, {factor} * {spelled}_unit{dims_argument(dims)})",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def chain_means_code(variable: str) -> str:
+    """Print each chain's mean of ``variable``."""
+    return f'print({posterior_access(variable)}.mean("draw"))'

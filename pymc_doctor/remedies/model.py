@@ -3,26 +3,24 @@ dims and indices. Every name comes from the user's model or namespace."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+
+from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string
 
 # The model's name in generated snippets; neither traces nor models record what the user called it.
 MODEL = "model"
 
 
-def dims_argument(dims: Sequence[str]) -> str:
-    """``, dims="obs"``, or ``, dims=('a', 'b')``; nothing without dims."""
-    if not dims:
-        return ""
-    if len(dims) == 1:
-        return f', dims="{dims[0]}"'
-    return f", dims={tuple(dims)!r}"
+def _noted(name: str, code: str) -> str:
+    """``code`` after the comment that says which name its stand-in spells, when ``name`` is no identifier."""
+    note = name_note(name)
+    return f"{note}\n{code}" if note else code
 
 
 def prior_code(name: str, distribution: str, params: dict[str, str], dims: Sequence[str] = ()) -> str:
     """``name = pm.Distribution("name", param=value, dims=...)``."""
     args = ", ".join(f"{key}={value}" for key, value in params.items())
-    return f'{name} = pm.{distribution}("{name}", {args}{dims_argument(dims)})'
+    return _noted(name, f"{python_name(name)} = pm.{distribution}({python_string(name)}, {args}{dims_argument(dims)})")
 
 
 def likelihood_code(
@@ -31,9 +29,11 @@ def likelihood_code(
     """An observed variable's declaration with new ``observed`` (and dims); a comment when its parameters
     cannot be spelled."""
     if params is None:
-        return f'# in pm.{distribution}("{name}", ...), pass observed={observed}{dims_argument(dims)}'
+        return comment(
+            f"in pm.{distribution}({python_string(name)}, ...), pass observed={observed}{dims_argument(dims)}"
+        )
     args = ", ".join(f"{key}={value}" for key, value in params.items())
-    return f'pm.{distribution}("{name}", {args}, observed={observed}{dims_argument(dims)})'
+    return f"pm.{distribution}({python_string(name)}, {args}, observed={observed}{dims_argument(dims)})"
 
 
 def debug_code(*, verbose: bool) -> str:
@@ -48,34 +48,38 @@ def debug_code(*, verbose: bool) -> str:
 
 def data_container_code(name: str, source: str, dims: Sequence[str] = ()) -> str:
     """Declare data as a container, so that ``pm.set_data`` can swap it for predictions."""
-    return f'{name} = pm.Data("{name}", {source}{dims_argument(dims)})'
+    return _noted(name, f"{python_name(name)} = pm.Data({python_string(name)}, {source}{dims_argument(dims)})")
 
 
 def set_data_code(name: str) -> str:
     return (
         f"with {MODEL}:\n"
-        f'    pm.set_data({{"{name}": {name}_new}})\n'
+        f"    pm.set_data({{{python_string(name)}: {python_name(name)}_new}})\n"
         "    predictions = pm.sample_posterior_predictive(idata)"
     )
 
 
 def covariate_container_code(name: str, array: str, dims: Sequence[str], replaced: str) -> str:
     """A covariate baked into the graph as a container instead, and its swap for predictions."""
-    return (
-        f'{name}_data = pm.Data("{name}", {array}{dims_argument(dims)})  # use {name}_data in place of {replaced}\n'
-        + set_data_code(name)
+    spelled = python_name(name)
+    declaration = f"{spelled}_data = pm.Data({python_string(name)}, {array}{dims_argument(dims)})"
+    return _noted(
+        name, f"{declaration}  {comment(f'use {spelled}_data in place of {replaced}')}\n" + set_data_code(name)
     )
 
 
 def index_coords_comment(dim: str, frame: str) -> str:
     """A DataFrame's index as the coordinates of ``dim``."""
-    return f'# on the model: coords={{"{dim}": {frame}.index}}'
+    return comment(f"on the model: coords={{{python_string(dim)}: {frame}.index}}")
 
 
 def category_codes_code(name: str, column: str, dims: Sequence[str]) -> str:
     """A categorical column passed as its codes, with its categories as coordinates."""
-    return f'# on the model: coords={{"{name}_level": {column}.cat.categories}}\n' + data_container_code(
-        name, f"{column}.cat.codes.to_numpy()", dims
+    level = python_string(f"{name}_level")
+    return (
+        comment(f"on the model: coords={{{level}: {column}.cat.categories}}")
+        + "\n"
+        + data_container_code(name, f"{column}.cat.codes.to_numpy()", dims)
     )
 
 
@@ -105,16 +109,16 @@ def standardize_code(array: str, source: str | None = None) -> str:
 
 
 def integer_counts_code(name: str, values: str) -> str:
-    return f'{name}_counts = np.rint({values}).astype("int64")  # then observed={name}_counts'
+    counts = f"{python_name(name)}_counts"
+    return _noted(name, f'{counts} = np.rint({values}).astype("int64")  # then observed={counts}')
 
 
 # --- shapes, dims and indices
 
 
 def coords_code(name: str, dim: str, length: int) -> str:
-    return (
-        f'coords = {{"{dim}": range({length})}}  # or the labels of {name}\'s elements, '
-        "taken from the same table as its values"
+    return f"coords = {{{python_string(dim)}: range({length})}}  " + comment(
+        f"or the labels of {name}'s elements, taken from the same table as its values"
     )
 
 
@@ -124,10 +128,10 @@ def declare_dims_code(declarations: Sequence[tuple[str, tuple[str, ...], dict[st
     for name, dims, new_coords in declarations:
         line = f"{name}:{dims_argument(dims).lstrip(',')}"
         if new_coords is not None:
-            coords = ", ".join(f'"{dim}": range({length})' for dim, length in new_coords.items())
+            coords = ", ".join(f"{python_string(dim)}: range({length})" for dim, length in new_coords.items())
             line += f", with coords={{{coords}}} on the model"
         lines.append(line)
-    return "# add to each declaration:\n" + "\n".join(f"#   {line}" for line in lines)
+    return "# add to each declaration:\n" + "\n".join(comment(f"  {line}") for line in lines)
 
 
 def factorize_code(index: str) -> str:
@@ -140,7 +144,7 @@ def zero_based_code(index: str) -> str:
 
 def per_observation_code(name: str) -> str:
     return (
-        f'print({MODEL}["{name}"].shape.eval())\n'
+        f"print({MODEL}[{python_string(name)}].shape.eval())\n"
         "# then align the terms per observation: a[group_idx] + b * x, not a[:, None] + b * x"
     )
 
@@ -152,7 +156,7 @@ def group_index_code(parameter: str) -> str:
 def marginalize_code(names: Sequence[str]) -> str:
     return (
         "import pymc_extras as pmx  # pip install pymc-extras\n\n"
-        f"{MODEL} = pmx.marginalize({MODEL}, {json.dumps(list(names))})"
+        f"{MODEL} = pmx.marginalize({MODEL}, [{', '.join(map(python_string, names))}])"
     )
 
 
@@ -162,13 +166,14 @@ def marginalize_code(names: Sequence[str]) -> str:
 def zero_sum_code(name: str, sigma: str, dims: Sequence[str], size: int) -> str:
     """Effects that sum to zero, beside an intercept that carries the overall level."""
     shape = dims_argument(dims) if dims else f", shape={size}"
-    return f'{name} = pm.ZeroSumNormal("{name}", sigma={sigma}{shape})'
+    return _noted(name, f"{python_name(name)} = pm.ZeroSumNormal({python_string(name)}, sigma={sigma}{shape})")
 
 
 def keep_one_code(kept: str, dropped: Sequence[str], sigma: str) -> str:
     """One parameter for what the likelihood sees, instead of several it cannot tell apart."""
     return (
-        f"# the likelihood cannot tell {kept} from {', '.join(dropped)}: keep {kept}, drop the others\n"
+        comment(f"the likelihood cannot tell {kept} from {', '.join(dropped)}: keep {kept}, drop the others")
+        + "\n"
         + prior_code(kept, "Normal", {"mu": "0", "sigma": sigma})
     )
 
@@ -183,10 +188,10 @@ def prior_predictive_code(prior_fix: str = "") -> str:
 def beta_likelihood_code(name: str, mu: str, sigma: str, observed: str) -> str:
     """Proportions observed by a Beta whose mean goes through a logit link."""
     return (
-        f'pm.Beta("{name}", mu=pm.math.invlogit({mu}), sigma={sigma}, observed={observed})'
+        f"pm.Beta({python_string(name)}, mu=pm.math.invlogit({mu}), sigma={sigma}, observed={observed})"
         "  # sigma < sqrt(mu * (1 - mu))"
     )
 
 
 def lognormal_likelihood_code(name: str, mu: str, sigma: str, observed: str) -> str:
-    return f'pm.LogNormal("{name}", mu={mu}, sigma={sigma}, observed={observed})  # mu: the mean of log'
+    return f"pm.LogNormal({python_string(name)}, mu={mu}, sigma={sigma}, observed={observed})  # mu: the mean of log"

@@ -70,7 +70,13 @@ def centered_hierarchy(subject: Subject) -> Iterator[Finding]:
                 "size": f.shapes.get(group.group),
             },
             fix=f"Rewrite `{group.group}` non-centered.",
-            fix_code=noncentered_code(group.group, group.scale, group.location, group.dims),
+            fix_code=noncentered_code(
+                group.group,
+                group.scale,
+                group.location,
+                group.dims,
+                () if group.dims else f.shapes.get(group.group) or (),
+            ),
         )
 
 

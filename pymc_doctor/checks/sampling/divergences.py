@@ -12,6 +12,7 @@ from pymc_doctor.checks.sampling.hmc import required_stat
 from pymc_doctor.diagnostics import diagnostics_of
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
 from pymc_doctor.registry import rule
+from pymc_doctor.spelling import python_name
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import count
@@ -56,35 +57,36 @@ def divergence_locations(trace: TraceView, limit: int = 3) -> list[dict[str, Any
     return located
 
 
-def centered_child(subject: Subject, scale: str) -> dict[str, Any] | None:
-    """A centered ``group ~ Normal(location, scale)``: ``group``, the ``scale`` as spelled, ``location``,
-    ``dims``, and whether the model's graph (``from_graph``) or the draws told.
+def centered_child(subject: Subject, scale: str, *, positive: bool) -> dict[str, Any] | None:
+    """A centered ``group ~ Normal(location, scale)``: ``group``, the ``scale`` and ``location`` as code,
+    ``dims``, ``shape``, and whether the model's graph (``from_graph``) or the draws told.
 
-    With the model, its graph answers (and a model without such a child rules it out); without, the draws.
+    With the model, its graph answers, whatever the variable's sign (in Neal's funnel the neck ``v``
+    sets the scale ``exp(v / 2)`` of its child), and a model without such a child rules it out.
+    Without, the draws, when the variable is a ``positive`` scale itself.
     """
     model = subject.model
+    names = subject.trace.variable_names()
     if model is not None and scale in model.named_vars:
-        names = subject.trace.variable_names()
         child = next((c for c in hierarchy.centered_children(model, scale) if c.group in names), None)
         if child is None:
             return None
-        return {
-            "group": child.group,
-            "scale": child.scale,
-            "location": child.location,
-            "dims": child.dims,
-            "from_graph": True,
-        }
-    found = hierarchy.centered_hierarchy(subject.trace, scale)
-    if found is None:
-        return None
-    group, location = found
+        group, scale_code, location, from_graph = child.group, child.scale, child.location, True
+    else:
+        found = hierarchy.centered_hierarchy(subject.trace, scale) if positive else None
+        if found is None:
+            return None
+        group, location = found
+        scale_code, location = python_name(scale), location and python_name(location)
+        from_graph = False
+    dims, shape = subject.trace.declared_shape(group)
     return {
         "group": group,
-        "scale": scale,
+        "scale": scale_code,
         "location": location,
-        "dims": subject.trace.dims_of(group),
-        "from_graph": False,
+        "dims": dims,
+        "shape": shape,
+        "from_graph": from_graph,
     }
 
 
@@ -100,8 +102,8 @@ def divergence_evidence(
     located = divergence_locations(trace) if divergent >= min_to_locate else []
     clear = [loc for loc in located if abs(loc["divergent_percentile"] - loc["other_percentile"]) >= CLEAR_DISTANCE]
     top = clear[0] if clear else None
-    # A funnel: divergences at small values of a positive scalar, the scale of a centered group.
-    funnel = top and top["divergent_percentile"] < top["other_percentile"] and top["positive"]
+    # A funnel: divergences at small values of a scalar that sets the scale of a centered group.
+    funnel = top and top["divergent_percentile"] < top["other_percentile"] and top["variable"] == top["label"]
     return {
         "divergences": divergent,
         "draws": diverging.size,
@@ -109,7 +111,7 @@ def divergence_evidence(
         "located": located,
         "clear": clear,
         "severity": "error" if clear or divergent / diverging.size > error_share else "warning",
-        "hierarchy": centered_child(subject, top["variable"]) if funnel and top["variable"] == top["label"] else None,
+        "hierarchy": centered_child(subject, top["variable"], positive=top["positive"]) if funnel else None,
     }
 
 
@@ -155,7 +157,7 @@ def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str,
     child = found["hierarchy"]
     if child:
         group, scale = child["group"], child["scale"]
-        rewrite = remedies.noncentered_code(group, scale, child["location"], child["dims"])
+        rewrite = remedies.noncentered_code(group, scale, child["location"], child["dims"], child["shape"])
         return (
             f"Rewrite `{group}` non-centered: sample a standard normal offset and scale it by `{scale}`.",
             rewrite,
