@@ -169,6 +169,14 @@ def test_tail_quantiles_follow_the_installed_line():
         assert definitions == engine.Definitions((0.05, 0.95), numpy_quantile=False)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rank_precision_follows_the_installed_scipy(dtype):
+    # The engine reads it from SciPy's version rather than importing scipy.stats at start-up.
+    from pymc_doctor.engine.ranks import _rank_dtype
+
+    assert _rank_dtype(np.dtype(dtype)) == stats.rankdata(np.zeros(2, dtype=dtype)).dtype
+
+
 def test_statistics_can_be_chosen_and_validated():
     draws = np.random.default_rng(0).standard_normal((3, 2, 50))
     assert set(engine.diagnose(draws, statistics=["rhat", "chain_mean"])) == {"rhat", "chain_mean"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import scipy
 from scipy.special import ndtri
 
 from pymc_doctor.engine.common import BLOM_OFFSET
@@ -12,10 +13,14 @@ from pymc_doctor.engine.common import BLOM_OFFSET
 
 @lru_cache(maxsize=4)
 def _rank_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype of ``scipy.stats.rankdata``'s ranks for draws of this dtype (float32 since SciPy 1.18)."""
-    from scipy import stats
+    """The dtype of ``scipy.stats.rankdata``'s ranks for draws of this dtype.
 
-    return stats.rankdata(np.zeros(2, dtype=dtype)).dtype
+    SciPy 1.18 made it the result type of the draws and a Python float (float32 stays float32),
+    earlier SciPy always float64. Read from the version: importing ``scipy.stats`` to ask it
+    costs a third of a second at start-up.
+    """
+    major, minor = (int(part) for part in scipy.__version__.split(".")[:2])
+    return np.result_type(dtype, 1.0) if (major, minor) >= (1, 18) else np.dtype(np.float64)
 
 
 @lru_cache(maxsize=16)
