@@ -46,6 +46,9 @@ TRACKED_DISTRIBUTIONS = (
 )
 
 
+FIT_GROUPS = ("posterior_predictive", "observed_data", "log_likelihood")
+
+
 class TraceError(ValueError):
     """The input cannot be read as a trace; the message is one line for the user."""
 
@@ -245,14 +248,16 @@ def trace_view(data: Any, *, source: str | None = None) -> TraceView:
         library_version=str(attrs.get("inference_library_version", "")) or None,
         groups=tuple(groups),
         source=source,
+        fit_groups={name: groups[name] for name in FIT_GROUPS if name in groups},
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# ArviZ (for plots, and for its tail quantiles on the 1.x line)
+# ArviZ (for plots, LOO, and its tail quantiles on the 1.x line)
 
 
-def _arviz_stats():
+def arviz_stats():
+    """ArviZ's statistics: the ``arviz`` module on the 0.x line, ``arviz_stats`` on 1.x."""
     if arviz_major() >= 1:
         import arviz_stats
 
@@ -262,6 +267,15 @@ def _arviz_stats():
         import arviz
 
     return arviz
+
+
+def arviz_container(groups: Mapping[str, xr.Dataset]):
+    """The groups as the installed ArviZ line's container (``InferenceData`` or ``DataTree``), for its functions."""
+    import xarray as xr
+
+    if arviz_major() >= 1:
+        return xr.DataTree.from_dict(dict(groups))
+    return arviz_stats().InferenceData(**groups)
 
 
 def tail_probs() -> tuple[float, float]:
@@ -314,7 +328,7 @@ def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | Non
             else:
                 raise ValueError(f"unknown plot kind {kind!r}")
             return collection.viz["figure"].item()
-        arviz = _arviz_stats()
+        arviz = arviz_stats()
         idata = arviz.InferenceData(**groups)
         if kind == "rank":
             axes = arviz.plot_rank(idata)

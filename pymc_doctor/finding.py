@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pymc_doctor.version import __version__
 
 Severity = Literal["error", "warning", "info"]
-Category = Literal["env", "model", "sampling"]
+Category = Literal["env", "model", "sampling", "fit"]
 
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 SCHEMA = "pymc-doctor/1"

@@ -44,6 +44,7 @@ RULE_MODULES = {
     "MOD": "pymc_doctor.checks.model",
     "SMP": "pymc_doctor.checks.sampling",
     "EXP": "pymc_doctor.checks.explain",
+    "FIT": "pymc_doctor.checks.fit",
 }
 
 
@@ -63,7 +64,8 @@ def rule(
     """Register a check.
 
     ``needs`` names the parts of the subject the check reads (``trace``, ``sample_stats``,
-    ``nuts``, ``model``, ``env``); the runner skips the check, saying why, when one is absent.
+    ``nuts``, ``model``, ``env``, and for the fit rules ``predictive`` and ``log_likelihood``: the trace's
+    groups, or a model to compute them); the runner skips the check, saying why, when one is absent.
     ``params`` are the thresholds a user may override; they reach the check as keyword arguments.
     """
 

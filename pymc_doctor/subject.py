@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from pymc_doctor.trace import TraceView
 
 
+# The needs of the fit rules: groups of the trace that the model can compute when they are missing.
+FIT_NEEDS = {"predictive": ("posterior_predictive", "observed_data"), "log_likelihood": ("log_likelihood",)}
+
+
 @dataclass
 class Subject:
     """What the checks look at: a trace, a model, the environment, an error; any of them may be absent."""
@@ -22,7 +26,10 @@ class Subject:
     error: Any = None  # an error's text, parsed (``ErrorText``), for the explain rules
 
     def has(self, need: str) -> bool:
-        """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all."""
+        """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all;
+        for the fit groups, whether the trace holds them or a model can compute them."""
+        if need in FIT_NEEDS:
+            return self.missing(need) is None
         part = {"sample_stats": "trace", "nuts": "trace"}.get(need, need)
         return getattr(self, part, None) is not None
 
@@ -35,6 +42,13 @@ class Subject:
         if need == "error":
             return None if self.error is not None else "no error was given"
         trace = self.trace
+        if need in FIT_NEEDS:
+            if trace is None:
+                return "no trace was given"
+            groups = FIT_NEEDS[need]
+            if set(groups) <= set(trace.fit_groups) or self.model is not None:
+                return None
+            return f"the trace has no {' and '.join(groups)} group, and no model was given to compute it"
         if need == "trace":
             return None if trace is not None else "no trace was given"
         if need == "sample_stats":

@@ -16,7 +16,7 @@ def test_codes_and_names_are_unique_and_well_formed():
     assert len({r.code for r in rules}) == len(rules)
     assert len({r.name for r in rules}) == len(rules)
     for r in rules:
-        assert re.fullmatch(r"(ENV|MOD|SMP|EXP)\d{3}", r.code)
+        assert re.fullmatch(r"(ENV|MOD|SMP|EXP|FIT)\d{3}", r.code)
         assert re.fullmatch(r"[a-z][a-z0-9-]+", r.name)
 
 

@@ -31,6 +31,8 @@ LAYERS = (
         "errortext",
         "subject",
         "remedies",
+        "fitstats",
+        "fitdata",
     ),
     ("checks",),
     ("diagnoses",),

@@ -1,0 +1,7 @@
+"""Model criticism: whether the model can describe the data it was fitted to (posterior predictive
+checks, PSIS-LOO). One module per topic; importing this package registers the rules of all of them.
+"""
+
+from pymc_doctor.checks.fit import predictive
+
+__all__ = ["predictive"]

@@ -1,0 +1,252 @@
+"""Posterior predictive checks: data the model cannot reproduce (FIT101 spread, FIT102 zeros, FIT103 mean).
+
+Each compares a test statistic of the data with its distribution over data replicated from the
+posterior (Gelman et al., BDA3 6.3), per observed variable, as a mid p-value (``fitstats``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from pymc_doctor import fitdata, fitstats
+from pymc_doctor.checks.fit.common import finding, likelihood
+from pymc_doctor.finding import Finding
+from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.remedies import fit as fixes
+from pymc_doctor.subject import Subject
+from pymc_doctor.wording import names
+
+# Two-sided, per statistic: a well-specified model's predictive p-values gather near 0.5 (they are
+# conservative: the posterior was fitted to these data), so 1% in either tail is rare among the few
+# statistics checked, and a model that misses the data by far reaches it with a few hundred draws.
+TAIL = 0.01
+
+
+def checked_variables(subject: Subject) -> list[dict[str, Any]]:
+    """Per observed variable with replicates: its name, dims, whether it holds counts, the observed values
+    and the p-value of each statistic; draws the replicates from the model when the trace has none."""
+    groups = fitdata.predictive(subject.trace, subject.model)
+    found = []
+    for name in map(str, groups["observed_data"].data_vars):
+        if name not in groups["posterior_predictive"]:
+            continue
+        replicated, observed, dims = fitdata.observations(groups, name)
+        if observed.dtype.kind not in "biuf":
+            continue
+        kept = np.isfinite(observed)  # imputed (missing) observations are not data
+        if kept.sum() < 2 or replicated.shape[1] != observed.size:
+            continue
+        observed, replicated = observed[kept], replicated[:, kept]
+        found.append(
+            {
+                "name": name,
+                "dims": dims,
+                "counts": fitstats.is_count(observed),
+                "observed": observed,
+                "pvalues": fitstats.predictive_pvalues(replicated, observed),
+                "drawn": groups["drawn"],
+            }
+        )
+    if not found:
+        raise CannotCheck("no observed variable has posterior predictive draws")
+    return found
+
+
+def _shown(pvalues: dict[str, dict[str, float]], statistics: list[str]) -> str:
+    parts = []
+    for name in statistics:
+        found = pvalues[name]
+        parts.append(
+            f"{name}: observed {found['observed']:.3g}, replicated {found['replicated']:.3g} (p = {found['p']:.3f})"
+        )
+    return "; ".join(parts)
+
+
+def _evidence(variable: dict[str, Any], statistics: list[str]) -> dict[str, Any]:
+    pvalues = variable["pvalues"]
+    return {
+        "variable": variable["name"],
+        "drawn_by_doctor": variable["drawn"],
+        "statistics": {s: {k: round(v, 4) for k, v in pvalues[s].items()} for s in statistics},
+    }
+
+
+def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
+    """Observed variables whose data spread wider than the replicates: a larger sd or max, a smaller min."""
+    found = []
+    for variable in checked_variables(subject):
+        p = variable["pvalues"]
+        wider = [s for s in ("sd", "max") if s in p and p[s]["p"] < tail]
+        wider += ["min"] if "min" in p and p["min"]["p"] > 1 - tail else []
+        if wider:
+            found.append({**variable, "statistics": wider})
+    return found
+
+
+@rule(
+    "FIT101",
+    "predictive-spread",
+    category="fit",
+    severity="warning",
+    needs=("trace", "predictive"),
+    params={"ppc_tail": TAIL},
+)
+def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+    """Data more spread out than the model can reproduce: overdispersion, or heavier tails.
+
+    What it checks: for each observed variable, the posterior predictive p-values of the standard
+    deviation, maximum and minimum of the data (from the trace's `posterior_predictive` group, or
+    drawn from the model on a copy of the trace when it has none).
+
+    Why it matters: a Poisson ties the variance to the mean, a Normal has thin tails; when the data
+    spread wider, intervals are too narrow, outliers pull the estimates, and effects look surer than
+    they are.
+
+    Threshold: a p-value below `ppc_tail` (default 0.01) for the sd or the maximum, or above 1 -
+    `ppc_tail` for the minimum (mid p-values, so ties between discrete statistics count half).
+
+    Example: counts drawn from a negative binomial with mean 5 and alpha 1.5, modelled as Poisson: the
+    observed sd is 4.5, the replicates' 2.2 (p = 0.000).
+
+    Fix: a likelihood with a free spread: `NegativeBinomial` in place of `Poisson`, `BetaBinomial` in
+    place of `Binomial`, `StudentT` in place of `Normal`.
+    """
+    for variable in detect_spread(subject, ppc_tail):
+        lik = likelihood(subject.model, variable["name"], variable["dims"])
+        kind = "overdispersion" if variable["counts"] else "heavier tails or more spread"
+        wider = fixes.WIDER_SPREAD.get(lik.distribution or "")
+        if wider:
+            fix = f"Use a `{wider}` likelihood in place of `{lik.distribution}`: it has a parameter for the spread."
+        elif variable["counts"]:
+            fix = (
+                "Use a likelihood with a free dispersion: `NegativeBinomial` for Poisson counts, "
+                "`BetaBinomial` for binomial ones."
+            )
+        else:
+            fix = "Use a likelihood with heavier tails: `StudentT` in place of `Normal`."
+        yield finding(
+            "FIT101",
+            "warning",
+            f"`{variable['name']}`: more spread than the model reproduces ({kind})",
+            f"The data of `{variable['name']}` spread wider than data replicated from the posterior: "
+            f"{_shown(variable['pvalues'], variable['statistics'])}. The likelihood"
+            f"{f' ({lik.distribution})' if lik.distribution else ''} cannot describe this {kind}.",
+            variables=(variable["name"],),
+            evidence=_evidence(variable, variable["statistics"]),
+            fix=fix,
+            fix_code=lik.swap_code(wider) if wider else "",
+        )
+
+
+def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
+    """Count variables with more zeros than the replicates, and more than even a negative binomial with
+    the data's mean and variance would give (overdispersion alone, FIT101, explains fewer)."""
+    from scipy import stats
+
+    found = []
+    for variable in checked_variables(subject):
+        zeros = variable["pvalues"].get("zeros")
+        if zeros is None or zeros["p"] >= tail:
+            continue
+        observed = variable["observed"]
+        spread_share = fitstats.negative_binomial_zeros(float(observed.mean()), float(observed.var()))
+        count = int((observed == 0).sum())
+        beyond_spread = float(stats.binom.sf(count - 1, observed.size, spread_share))
+        if beyond_spread < tail:
+            found.append({**variable, "zeros": count, "spread_share": spread_share, "beyond_spread": beyond_spread})
+    return found
+
+
+@rule(
+    "FIT102",
+    "predictive-zeros",
+    category="fit",
+    severity="warning",
+    needs=("trace", "predictive"),
+    params={"ppc_tail": TAIL},
+)
+def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+    """More zeros in count data than the model reproduces: a zero-inflated process.
+
+    What it checks: for each observed count variable, the posterior predictive p-value of the share of
+    zeros, and whether even a negative binomial with the data's own mean and variance would give that
+    many zeros (a binomial tail probability).
+
+    Why it matters: zeros from a separate process (never at risk, not detectable) pull a Poisson's rate
+    down and its fit everywhere else with it; overdispersion alone (FIT101) does not account for them.
+
+    Threshold: a p-value below `ppc_tail` (default 0.01) for the share of zeros, and a probability
+    below `ppc_tail` of seeing that many zeros under the moment-matched negative binomial.
+
+    Example: counts of which 40% are structural zeros and the rest Poisson(6): 43% zeros observed,
+    3% replicated.
+
+    Fix: a zero-inflated likelihood (`ZeroInflatedPoisson`, `ZeroInflatedNegativeBinomial`,
+    `ZeroInflatedBinomial`), or a hurdle model when zeros and positive counts arise separately.
+    """
+    for variable in detect_excess_zeros(subject, ppc_tail):
+        lik = likelihood(subject.model, variable["name"], variable["dims"])
+        inflated = fixes.ZERO_INFLATED.get(lik.distribution or "")
+        zeros = variable["pvalues"]["zeros"]
+        yield finding(
+            "FIT102",
+            "warning",
+            f"`{variable['name']}`: more zeros than the model reproduces",
+            f"{zeros['observed']:.0%} of `{variable['name']}` are zeros; data replicated from the posterior "
+            f"have {zeros['replicated']:.1%} (p = {zeros['p']:.3f}), and a negative binomial with the data's "
+            f"mean and variance would give {variable['spread_share']:.1%}: more than overdispersion explains.",
+            variables=(variable["name"],),
+            evidence={
+                **_evidence(variable, ["zeros"]),
+                "negative_binomial_zero_share": round(variable["spread_share"], 4),
+            },
+            fix=f"Use a zero-inflated likelihood (`{inflated or 'ZeroInflatedPoisson'}`), or a hurdle model.",
+            fix_code=lik.swap_code(inflated) if inflated else "",
+        )
+
+
+@rule(
+    "FIT103",
+    "predictive-mean",
+    category="fit",
+    severity="warning",
+    needs=("trace", "predictive"),
+    params={"ppc_tail": TAIL},
+)
+def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+    """The mean of the data lies outside what the model reproduces.
+
+    What it checks: for each observed variable, the posterior predictive p-value of the mean.
+
+    Why it matters: a model with an intercept fits the mean of its data almost by construction; when it
+    does not, something holds it away: a wrong link function, a strong prior on the intercept, an
+    offset or exposure left out, or data on another scale than the model assumes.
+
+    Threshold: a p-value below `ppc_tail` or above 1 - `ppc_tail` (default 0.01).
+
+    Example: a Poisson regression with an identity link whose prior keeps the rate near 1 while the
+    counts average 20.
+
+    Fix: check the link function and the prior on the intercept, add the missing covariate or offset,
+    and plot the posterior predictive against the data.
+    """
+    for variable in checked_variables(subject):
+        mean = variable["pvalues"]["mean"]
+        if ppc_tail <= mean["p"] <= 1 - ppc_tail:
+            continue
+        side = "above" if mean["p"] < 0.5 else "below"
+        yield finding(
+            "FIT103",
+            "warning",
+            f"`{variable['name']}`: the data's mean is {side} what the model reproduces",
+            f"The mean of `{variable['name']}` is {mean['observed']:.3g}; data replicated from the posterior "
+            f"average {mean['replicated']:.3g} (p = {mean['p']:.3f}).",
+            variables=(variable["name"],),
+            evidence=_evidence(variable, ["mean"]),
+            fix="Check the link function and the intercept's prior; add the missing covariate, offset or "
+            f"exposure. Plot the posterior predictive of {names([variable['name']])} against the data.",
+            fix_code=fixes.predictive_check_code(variable["name"]),
+        )

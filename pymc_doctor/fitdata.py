@@ -1,0 +1,131 @@
+"""The draws that judge a model's fit, from the trace or, when it lacks them, drawn from the model.
+
+Posterior predictive draws and the pointwise log-likelihood are read from the trace's groups; when a
+group is missing and the model is given, PyMC computes it from a thinned copy of the posterior,
+seeded, and the user's trace object is never extended. Each is computed once per trace and model.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from pymc_doctor import compat
+from pymc_doctor.quiet import quiet
+from pymc_doctor.registry import CannotCheck
+from pymc_doctor.trace import TraceView
+
+PREDICTIVE_SEED = 20261202
+# Posterior draws used to draw replicates: enough for p-values resolved to 0.2%, few enough to be quick.
+MAX_PREDICTIVE_DRAWS = 500
+# Posterior draws used for the log-likelihood: PSIS needs more draws than p-values for a stable k̂.
+MAX_LIKELIHOOD_DRAWS = 2000
+
+_CACHE: weakref.WeakKeyDictionary[TraceView, dict[tuple[str, int], Any]] = weakref.WeakKeyDictionary()
+
+
+def thinned(posterior: xr.Dataset, max_draws: int) -> xr.Dataset:
+    """Every k-th draw of each chain, so that at most ``max_draws`` draws remain in all."""
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    step = max(1, int(np.ceil(chains * draws / max_draws)))
+    return posterior.isel(draw=slice(None, None, step))
+
+
+def _cached(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per trace, model and ``key``; a CannotCheck is remembered too."""
+    results = _CACHE.setdefault(trace, {})
+    slot = (key, id(model))
+    if slot not in results:
+        try:
+            results[slot] = compute()
+        except CannotCheck as exc:
+            results[slot] = exc
+    if isinstance(results[slot], CannotCheck):
+        raise results[slot]
+    return results[slot]
+
+
+def _drawn_by_pymc(what: str, function: Callable[[], Any]) -> tuple[Any, float]:
+    """Run a PyMC function quietly; its failure (a model that does not match the trace) says why."""
+    start = time.perf_counter()
+    try:
+        with quiet("pymc"):
+            return function(), time.perf_counter() - start
+    except Exception as exc:
+        raise CannotCheck(
+            f"the model could not compute the {what} from this trace ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def predictive(trace: TraceView, model: Any) -> dict[str, Any]:
+    """``posterior_predictive`` and ``observed_data`` Datasets, ``drawn`` (whether the doctor drew them)
+    and ``seconds``; raises CannotCheck when the trace lacks them and no model can draw them."""
+    return _cached(trace, model, "predictive", lambda: _predictive(trace, model))
+
+
+def _predictive(trace: TraceView, model: Any) -> dict[str, Any]:
+    groups = trace.fit_groups
+    if "posterior_predictive" in groups and "observed_data" in groups:
+        return {**groups, "drawn": False, "seconds": 0.0}
+    if model is None:
+        raise CannotCheck("the trace has no posterior predictive draws and observed data, and no model was given")
+    import pymc as pm
+
+    container = compat.arviz_container({"posterior": thinned(trace.posterior, MAX_PREDICTIVE_DRAWS)})
+    drawn, seconds = _drawn_by_pymc(
+        "posterior predictive draws",
+        lambda: pm.sample_posterior_predictive(
+            container, model=model, random_seed=PREDICTIVE_SEED, progressbar=False, extend_inferencedata=False
+        ),
+    )
+    found = compat.trace_groups(drawn)
+    if "observed_data" not in found:
+        raise CannotCheck("the model has no observed variables")
+    return {
+        "posterior_predictive": found["posterior_predictive"],
+        "observed_data": found["observed_data"],
+        "drawn": True,
+        "seconds": seconds,
+    }
+
+
+def log_likelihood(trace: TraceView, model: Any) -> dict[str, Any]:
+    """The ``posterior`` and its pointwise ``log_likelihood`` (same draws), ``drawn`` and ``seconds``;
+    raises CannotCheck when the trace lacks it and no model can compute it."""
+    return _cached(trace, model, "log_likelihood", lambda: _log_likelihood(trace, model))
+
+
+def _log_likelihood(trace: TraceView, model: Any) -> dict[str, Any]:
+    if "log_likelihood" in trace.fit_groups:
+        return {
+            "posterior": trace.posterior,
+            "log_likelihood": trace.fit_groups["log_likelihood"],
+            "drawn": False,
+            "seconds": 0.0,
+        }
+    if model is None:
+        raise CannotCheck("the trace has no log_likelihood group, and no model was given to compute it")
+    import pymc as pm
+
+    posterior = thinned(trace.posterior, MAX_LIKELIHOOD_DRAWS)
+    container = compat.arviz_container({"posterior": posterior})
+    computed, seconds = _drawn_by_pymc(
+        "pointwise log-likelihood",
+        lambda: pm.compute_log_likelihood(container, model=model, extend_inferencedata=False, progressbar=False),
+    )
+    found = computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_likelihood"]
+    return {"posterior": posterior, "log_likelihood": found, "drawn": True, "seconds": seconds}
+
+
+def observations(predictive_groups: dict[str, Any], name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """One observed variable's replicates as (draw, observation), its data as (observation,), and its dims."""
+    observed = predictive_groups["observed_data"][name]
+    replicated = predictive_groups["posterior_predictive"][name]
+    dims = tuple(str(d) for d in observed.dims)
+    replicated = replicated.stack(sample=("chain", "draw")).transpose("sample", *dims)
+    return replicated.values.reshape(replicated.sizes["sample"], -1), observed.values.reshape(-1), dims

@@ -1,0 +1,98 @@
+"""The numbers that judge a model's fit: posterior predictive p-values of test statistics, and PSIS-LOO.
+
+The draws they read come from the trace, or are drawn from the model on a copy (``fitdata``). LOO is
+ArviZ's own (``loo``), on either ArviZ line.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from pymc_doctor import compat
+
+STATISTICS = ("mean", "sd", "min", "max", "zeros", "skewness")
+
+
+def is_count(values: np.ndarray) -> bool:
+    """Whether observations are counts: non-negative whole numbers."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":
+        return bool((values >= 0).all())
+    finite = values[np.isfinite(values)]
+    whole = finite.size == values.size and bool((finite >= 0).all() and (finite == np.round(finite)).all())
+    return values.dtype.kind == "f" and whole
+
+
+def test_statistics(values: np.ndarray, counts: bool) -> dict[str, np.ndarray]:
+    """Each statistic over the last axis (the observations) of ``values``; the share of zeros only for counts.
+
+    Skewness is the moment estimate; it is NaN where the standard deviation is 0.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    mean = values.mean(axis=-1)
+    sd = values.std(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        skewness = ((values - mean[..., None]) ** 3).mean(axis=-1) / sd**3
+    found = {"mean": mean, "sd": sd, "min": values.min(axis=-1), "max": values.max(axis=-1), "skewness": skewness}
+    if counts:
+        found["zeros"] = (values == 0).mean(axis=-1)
+    return found
+
+
+def predictive_pvalues(replicated: np.ndarray, observed: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per statistic T, the observed value, the replicated mean and the mid p-value
+    P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2.
+
+    ``replicated`` is (draw, observation), ``observed`` (observation,). The mid p-value reads ties
+    (every replicate of counts has minimum 0, as the data do) as 0.5, not as an extreme. A p-value
+    near 0 means the data's T is larger than the model reproduces; near 1, smaller.
+    """
+    counts = is_count(observed)
+    observed_t = test_statistics(observed, counts)
+    replicated_t = test_statistics(replicated, counts)
+    found = {}
+    for name in STATISTICS:
+        if name not in observed_t:
+            continue
+        value, draws = float(observed_t[name]), replicated_t[name]
+        draws = draws[np.isfinite(draws)]
+        if not np.isfinite(value) or draws.size == 0:
+            continue
+        pvalue = float((draws > value).mean() + 0.5 * (draws == value).mean())
+        found[name] = {"observed": value, "replicated": float(draws.mean()), "p": pvalue}
+    return found
+
+
+def negative_binomial_zeros(mean: float, variance: float) -> float:
+    """The share of zeros of the negative binomial (Poisson when not overdispersed) with this mean and variance.
+
+    It tells excess zeros that overdispersion explains from those only a zero-inflated likelihood does.
+    """
+    if mean <= 0:
+        return 1.0
+    if variance <= mean:
+        return float(np.exp(-mean))
+    alpha = mean**2 / (variance - mean)
+    return float((alpha / (alpha + mean)) ** alpha)
+
+
+def loo(groups: Mapping[str, Any], var_name: str) -> dict[str, Any]:
+    """ArviZ's PSIS-LOO of one observed variable from the ``posterior`` and ``log_likelihood`` groups:
+    ``elpd``, its standard error ``se``, ``p_loo`` and the pointwise Pareto ``pareto_k`` (a DataArray with
+    the variable's dims)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ArviZ warns about high k, which is what the rule reports
+        result = compat.arviz_stats().loo(compat.arviz_container(groups), pointwise=True, var_name=var_name)
+    # ArviZ 1.x names the estimates `elpd` and `p`; 0.x `elpd_loo` and `p_loo`.
+    elpd = getattr(result, "elpd", None)
+    p_loo = getattr(result, "p", None)
+    return {
+        "elpd": float(result["elpd_loo"] if elpd is None else elpd),
+        "se": float(result["se"] if elpd is None else result.se),
+        "p_loo": float(result["p_loo"] if p_loo is None else p_loo),
+        "pareto_k": result["pareto_k"] if elpd is None else result.pareto_k,
+    }
