@@ -6,6 +6,7 @@ Heavy libraries (PyMC, ArviZ) are imported only when a check needs them, so the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,9 @@ from pymc_doctor.version import __version__
 if TYPE_CHECKING:
     from pymc_doctor.reports import Report
 
-__all__ = ["__version__", "check", "env", "explain", "lint", "treat"]
+__all__ = ["__version__", "check", "env", "explain", "last_report", "lint", "treat", "unwatch", "watch"]
+# Set to 1 (or true, yes, on), it switches ``watch()`` on as soon as pymc_doctor is imported.
+WATCH_VARIABLE = "PYMC_DOCTOR_WATCH"
 
 
 def check(
@@ -66,7 +69,10 @@ def lint(
     if not _is_model(model):
         raise TypeError(f"lint() takes a pm.Model, not a {type(model).__name__}")
     if namespace is None:
-        namespace = _caller_namespace()
+        from pymc_doctor.watching import capture
+
+        # What the model was built from, where it was built while watching (inside a function, say).
+        namespace = {**_caller_namespace(), **capture.namespace(model)}
     return _check(None, model, select, ignore, thresholds, None, namespace)
 
 
@@ -201,3 +207,50 @@ def treat(
         model, trace_view(idata), report, budget=budget, random_seed=random_seed, progress=say if progress else None
     )
     return report
+
+
+def watch() -> None:
+    """Check every sampling run from now on: after each ``pm.sample`` (any ``nuts_sampler``) or
+    ``pm.sample_smc``, the trace is checked with its model and a compact verdict is shown (the report
+    in a notebook, a few lines on standard error elsewhere); ``last_report()`` holds the full report.
+
+    While watching, what is handed to PyMC as a model is built (DataFrames, Series, fractional counts)
+    is noted, so the model checks name it even when the model was built inside a function. The trace,
+    the model and the sampling result are never changed, and a failure of the doctor never stops the
+    run. Also switched on by ``%load_ext pymc_doctor``, ``PYMC_DOCTOR_WATCH=1`` and ``pymc-doctor run``.
+    """
+    from pymc_doctor.watching.hooks import start
+
+    start(_watched_check)
+
+
+def unwatch() -> None:
+    """Stop watching: PyMC's functions are the very objects they were before ``watch()``."""
+    from pymc_doctor.watching.hooks import stop
+
+    stop()
+
+
+def last_report() -> Report | None:
+    """The report on the last sampling run checked while watching."""
+    from pymc_doctor.watching.hooks import last_report as last
+
+    return last()
+
+
+def _watched_check(idata, model, namespace) -> Report:
+    return _check(idata, model, None, None, None, None, namespace)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext pymc_doctor``: watch every sampling run of the session."""
+    watch()
+
+
+def unload_ipython_extension(ipython) -> None:
+    """``%unload_ext pymc_doctor``: stop watching."""
+    unwatch()
+
+
+if os.environ.get(WATCH_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
+    watch()

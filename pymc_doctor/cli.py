@@ -161,6 +161,26 @@ def treat(target, model_name, trace_path, budget, seed, timeout, fmt, output, sh
     _in_child(target, trace_path, treatment, "markdown" if share else fmt, output, keep_private, timeout)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("script", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def run(script: Path, arguments: tuple[str, ...]) -> None:
+    """Run SCRIPT.py (with its ARGUMENTS) as `python SCRIPT.py` would, with the doctor watching: every
+    sampling run in it is checked with its model, and a compact verdict is shown on standard error.
+    The exit status is the script's."""
+    import runpy
+
+    from pymc_doctor import unwatch, watch
+
+    watch()
+    sys.argv = [str(script), *arguments]
+    sys.path.insert(0, str(script.resolve().parent))  # as python puts the script's folder first
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        unwatch()
+
+
 @main.command()
 @click.option("--quick", is_flag=True, help="Skip the compile probe and the smoke test.")
 @click.option("--fresh", is_flag=True, help="Run every probe again, even where the installation has not changed.")

@@ -38,7 +38,7 @@ LAYERS = (
     ("diagnoses",),
     ("runner", "catalog", "treatment"),
     ("reports",),
-    ("__init__", "__main__", "cli", "commandline", "demo", "examples", "target", "watch", "testing"),
+    ("__init__", "__main__", "cli", "commandline", "demo", "examples", "target", "watch", "watching", "testing"),
 )
 
 

@@ -1,0 +1,202 @@
+"""watch(): every sampling run checked with its model, PyMC left exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+import pytest
+from pymc.distributions.distribution import Distribution
+
+import pymc_doctor
+from pymc_doctor.watching import hooks as watching
+from tests.support import load
+
+ROOT = Path(__file__).resolve().parent.parent
+# Sampler statistics that read the clock, which differ between any two runs.
+CLOCKS = ("time", "perf_counter")
+
+
+def _hooked_objects() -> dict:
+    """Every object watch() replaces, as it stands now."""
+    found = {}
+    for module_name, attribute in watching.SAMPLERS:
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, attribute):
+            found[(module_name, attribute)] = getattr(module, attribute)
+    found["Distribution.__new__"] = Distribution.__dict__["__new__"]
+    return found
+
+
+@pytest.fixture
+def watched():
+    pymc_doctor.watch()
+    yield
+    pymc_doctor.unwatch()
+
+
+def test_unwatch_puts_back_the_very_objects_and_watch_twice_wraps_once():
+    before = _hooked_objects()
+    pymc_doctor.watch()
+    pymc_doctor.watch()
+    during = _hooked_objects()
+    pymc_doctor.unwatch()
+    assert _hooked_objects() == before
+    assert not watching.watching()
+    for key, original in before.items():
+        if key == "Distribution.__new__":
+            assert during[key] is not original
+            continue
+        assert during[key] is not original
+        assert during[key].__pymc_doctor_original__ is original  # one layer: the second watch() did nothing
+    assert pm.sample is pm.sampling.mcmc.sample  # both ways users reach it lead to the same function
+
+
+def test_a_crash_of_the_doctor_never_reaches_the_user(capfd):
+    trace = load("bioassay")
+
+    def boom(idata, model, namespace):
+        raise RuntimeError("the doctor fell over")
+
+    sample = watching._wrapped(lambda **kwargs: trace, boom)
+    with pm.Model():
+        assert sample(draws=10) is trace
+    err = capfd.readouterr().err
+    assert "could not check this sampling run (RuntimeError: the doctor fell over)" in err
+
+
+def test_a_run_without_inferencedata_is_passed_through_unchecked(capfd):
+    def never(idata, model, namespace):
+        raise AssertionError("checked a MultiTrace")
+
+    multitrace = object()
+    with pm.Model():
+        assert watching._wrapped(lambda **kwargs: multitrace, never)(return_inferencedata=False) is multitrace
+    assert capfd.readouterr().err == ""
+
+
+def test_the_compact_verdict_is_one_line_when_healthy_and_names_the_cause_otherwise():
+    healthy = watching.compact(pymc_doctor.check(load("bioassay")))
+    assert healthy.startswith("pymc-doctor: No problems found") and "\n" not in healthy
+    sick = pymc_doctor.check(load("centered_eight"))
+    text = watching.compact(sick)
+    assert sick.diagnoses and all(d.code in text for d in sick.diagnoses)
+    assert "1. " in text and "pm.sample" in text  # the plan, with its code
+    assert all(f.code in text for f in sick.findings)
+    assert text.endswith("pymc_doctor.last_report()")
+
+
+def test_a_notebook_shows_the_report_itself(monkeypatch):
+    shown = []
+    ipython = pytest.importorskip("IPython")
+    monkeypatch.setattr(watching, "_in_notebook", lambda: True)
+    monkeypatch.setattr(ipython.display, "display", shown.append)
+    report = pymc_doctor.check(load("centered_eight"))
+    watching.show(report)
+    assert shown == [report]
+
+
+@pytest.mark.slow
+def test_the_environment_variable_switches_watching_on_at_import():
+    code = "import pymc_doctor, pymc as pm; print(pm.sample is pm.sampling.mcmc.sample, pm.sample.__wrapped__)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYMC_DOCTOR_WATCH": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.startswith("True <function sample"), result.stderr
+
+
+def test_the_ipython_extension_switches_watching_on_and_off():
+    pymc_doctor.load_ipython_extension(None)
+    try:
+        assert watching.watching() and hasattr(pm.sample, "__pymc_doctor_original__")
+    finally:
+        pymc_doctor.unload_ipython_extension(None)
+    assert not watching.watching() and not hasattr(pm.sample, "__pymc_doctor_original__")
+
+
+def _tiny_model() -> pm.Model:
+    rng = np.random.default_rng(7)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 1)
+        pm.Normal("y", mu, 1, observed=rng.normal(size=20))
+    return model
+
+
+def _tiny_run(model, **kwargs):
+    with model:
+        return pm.sample(draws=100, tune=100, chains=2, cores=1, random_seed=11, progressbar=False, **kwargs)
+
+
+def _posterior(idata) -> np.ndarray:
+    return np.asarray(idata["posterior"]["mu"])
+
+
+def _stats(idata) -> dict[str, np.ndarray]:
+    """The sampler statistics, but for the clock's (PyMC 6 may sample with nutpie by default)."""
+    group = idata["sample_stats"]
+    group = group.to_dataset() if hasattr(group, "to_dataset") else group
+    items = group.data_vars.items()
+    return {name: np.asarray(value) for name, value in items if not any(clock in str(name) for clock in CLOCKS)}
+
+
+@pytest.mark.slow
+def test_a_watched_run_is_checked_and_its_trace_is_the_unwatched_one(capfd):
+    model = _tiny_model()
+    state = np.random.get_state()[1].copy()
+    plain = _tiny_run(model)
+    capfd.readouterr()
+    pymc_doctor.watch()
+    try:
+        watched = _tiny_run(model)
+    finally:
+        pymc_doctor.unwatch()
+    err = capfd.readouterr().err
+    assert "pymc-doctor: " in err and "checks ran" in err
+    report = pymc_doctor.last_report()
+    assert report is not None and report.checks_run and report.context["model"]
+    np.testing.assert_array_equal(_posterior(watched), _posterior(plain))
+    stats, plain_stats = _stats(watched), _stats(plain)
+    assert set(stats) == set(plain_stats) and stats
+    for name in stats:
+        np.testing.assert_array_equal(stats[name], plain_stats[name])
+    assert (np.random.get_state()[1] == state).all()
+    again = _tiny_run(model)  # after unwatch(), PyMC samples as it did before watch()
+    np.testing.assert_array_equal(_posterior(again), _posterior(plain))
+
+
+@pytest.mark.slow
+def test_a_nutpie_run_is_checked(watched, capfd):
+    pytest.importorskip("nutpie")
+    idata = _tiny_run(_tiny_model(), nuts_sampler="nutpie")
+    assert "pymc-doctor: " in capfd.readouterr().err
+    report = pymc_doctor.last_report()
+    assert report.context["trace"]["library"] == "nutpie" and idata is not None
+
+
+@pytest.mark.slow
+def test_pymc_doctor_run_watches_a_script(tmp_path):
+    script = tmp_path / "tiny.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            import numpy as np
+            import pymc as pm
+
+            with pm.Model():
+                pm.Normal("y", pm.Normal("mu", 0, 1), 1, observed=np.random.default_rng(1).normal(size=20))
+                pm.sample(draws=100, tune=100, chains=2, cores=1, random_seed=3, progressbar=False)
+            print("argv", sys.argv[1:])
+            """
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "pymc_doctor", "run", str(script), "--flag", "x"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "argv ['--flag', 'x']" in result.stdout
+    assert "pymc-doctor: " in result.stderr and "checks ran" in result.stderr
