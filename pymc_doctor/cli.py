@@ -193,8 +193,10 @@ def env(
 ) -> None:
     """Check this Python installation for PyMC: versions, BLAS, compiler, samplers, threads, and a smoke test.
 
-    The probes' results are reused while nothing in the installation changes (for a day at most,
-    and only results that found nothing wrong); --fresh runs them all again.
+    The first run imports every backend, compiles and samples: seconds on an idle machine, a minute
+    or more on a small busy one; what each probe is doing is shown while it runs. The probes'
+    results are reused while nothing in the installation changes (for a day at most, and only
+    results that found nothing wrong); --fresh runs them all again.
     """
     from pymc_doctor import env as run_env
 

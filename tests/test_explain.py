@@ -20,9 +20,13 @@ from tests.checks.explain.errors import (
     THEANO_WITH_NEW_NUMPY,
     bad_energy,
     coords_conflict,
+    dot_product,
+    mutable_data,
+    name_twice,
     nan_container,
     negative_count,
     object_column,
+    outside_model,
     pandas_arithmetic,
     pymc3_import,
     raised,
@@ -42,6 +46,10 @@ CORPUS = {
     "EXP109": object_column,
     "EXP110": nan_container,
     "EXP111": LOCKED_CACHE,
+    "EXP112": dot_product,
+    "EXP113": outside_model,
+    "EXP114": name_twice,
+    "EXP115": mutable_data,
 }
 
 

@@ -5,6 +5,6 @@ yields a finding; ``EXP100`` speaks only when none of the others recognizes the 
 this package registers them all; nothing here imports a heavy library.
 """
 
-from pymc_doctor.checks.explain import data, fallback, install, sampling, shapes
+from pymc_doctor.checks.explain import data, fallback, install, sampling, shapes, usage
 
-__all__ = ["data", "fallback", "install", "sampling", "shapes"]
+__all__ = ["data", "fallback", "install", "sampling", "shapes", "usage"]

@@ -73,6 +73,68 @@ def shape_error(subject: Subject) -> Iterator[Finding]:
     )
 
 
+_DOT_SHAPES = (
+    r"Incompatible shared dimension for dot product: \((\d+), ?(\d+)\), \((\d+)(?:, ?\d+)?,?\)",
+    r"shapes \((\d+), ?(\d+)\) and \((\d+)(?:, ?\d+)?,?\) not aligned",
+)
+_DOT_WORDING = (r"mismatched contraction dimensions", r"has a mismatch in its core dimension")
+
+
+def dot_mismatch(error: ErrorText) -> dict[str, Any] | None:
+    """A matrix product whose left operand's columns differ from the right one's rows: those counts, or None."""
+    match = error.has(*_DOT_SHAPES)
+    if match:
+        return {"rows": int(match.group(1)), "columns": int(match.group(2)), "coefficients": int(match.group(3))}
+    return {"rows": None, "columns": None, "coefficients": None} if error.has(*_DOT_WORDING) else None
+
+
+@rule("EXP112", "dot-shape-error", category="model", severity="error", needs=("error",))
+def dot_shape_error(subject: Subject) -> Iterator[Finding]:
+    """A matrix product of a design matrix and coefficients whose lengths differ.
+
+    What it checks: PyTensor's "Incompatible shared dimension for dot product: (100, 3), (4, 1)"
+    (raised when the model is built), and what the compiled product says when the lengths are
+    known only at run time: NumPy's "shapes (100,3) and (4,) not aligned", "gemm: operands have
+    mismatched contraction dimensions", matmul's "mismatch in its core dimension".
+
+    Why it matters: `pm.math.dot(X, beta)` needs one coefficient per column of `X`; a coefficient
+    vector sized by hand (or for the data before a column was added or dropped) breaks the model.
+
+    Threshold: the error text.
+
+    Example: `X` of shape (100, 3) and `beta = pm.Normal("beta", shape=4)`.
+
+    Fix: size the coefficients from the data, `shape=X.shape[1]`, or name the columns as a dim
+    (`coords={"predictor": list(df.columns)}`, `dims="predictor"`).
+    """
+    found = dot_mismatch(subject.error)
+    if found is None:
+        return
+    columns, coefficients = found["columns"], found["coefficients"]
+    if columns is None:
+        detail = "the matrix's number of columns differs from the length of the vector it multiplies"
+        size = "X.shape[1]"
+    else:
+        detail = f"the matrix has {columns} columns but the coefficients have {coefficients} rows"
+        size = str(columns)
+    yield _finding(
+        "EXP112",
+        "error",
+        "Matrix product of mismatched sizes",
+        (
+            f"A dot product failed{subject.error.at()}: {detail}. A design matrix needs exactly one "
+            "coefficient per column."
+        ),
+        evidence=found,
+        fix="Size the coefficients from the design matrix (one per column), or give the columns a dim.",
+        fix_code=(
+            f'beta = pm.Normal("beta", 0, 1, shape={size})  # one coefficient per column of X\n'
+            "mu = pm.math.dot(X, beta)\n"
+            '# or: pm.Model(coords={"predictor": list(df.columns)}) and dims="predictor" on beta'
+        ),
+    )
+
+
 def coordinate_conflict(error: ErrorText) -> dict[str, str | None] | None:
     """The dim whose coordinates disagree with a variable, and both lengths (None when the text omits them)."""
     match = error.has(r"conflicting sizes for dimension '([^']+)': length (\d+) on the data but length (\d+)")

@@ -123,3 +123,37 @@ def nan_column():
 
 def pymc3_import():
     import pymc3  # noqa: F401
+
+
+# PyMC 5's error for a keyword PyMC 4 renamed (PyMC 6 accepts the keyword without an error).
+SD_KEYWORD = "TypeError: RandomVariable.make_node() got an unexpected keyword argument 'sd'"
+
+
+def dot_product():
+    with pm.Model():
+        beta = pm.Normal("beta", shape=(4, 1))
+        pm.math.dot(np.ones((100, 3)), beta)
+
+
+def dot_product_at_run_time():
+    # Data containers have no static shape: the product fails only when it is computed.
+    with pm.Model() as model:
+        beta = pm.Normal("beta", shape=4)
+        X = pm.Data("X", np.ones((100, 3)))
+        pm.Normal("y", pm.math.dot(X, beta), 1, observed=np.zeros(100))
+    model.point_logps()
+
+
+def outside_model():
+    pm.Normal("x", 0, 1)
+
+
+def name_twice():
+    with pm.Model():
+        pm.Normal("x")
+        pm.Normal("x")
+
+
+def mutable_data():
+    with pm.Model():
+        pm.MutableData("x", np.ones(3))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tests.checks.explain.errors import coords_conflict, only, raised, shape_mismatch
+import pytest
+
+from tests.checks.explain.errors import (
+    coords_conflict,
+    dot_product,
+    dot_product_at_run_time,
+    only,
+    raised,
+    shape_mismatch,
+)
 
 
 def test_shape_mismatch():
@@ -29,3 +38,34 @@ def test_a_coordinate_error_without_sizes():
     assert finding.evidence == {"dim": "obs"}
     assert finding.message == "A variable's length disagrees with the coordinates of one of its dims."
     assert 'coords = {"obs": range(n)}' in finding.fix_code
+
+
+def test_a_dot_product_of_mismatched_sizes_when_the_model_is_built():
+    finding = only(raised(dot_product), "EXP112")
+    assert str(raised(dot_product)) == "Incompatible shared dimension for dot product: (100, 3), (4, 1)"
+    assert finding.evidence == {"rows": 100, "columns": 3, "coefficients": 4}
+    assert "the matrix has 3 columns but the coefficients have 4 rows" in finding.message
+    assert 'pm.Normal("beta", 0, 1, shape=3)' in finding.fix_code
+
+
+def test_a_dot_product_of_mismatched_sizes_at_run_time():
+    # PyMC 5 (NumPy): "shapes (100,3) and (4,) not aligned"; PyMC 6: "gemm: operands have mismatched
+    # contraction dimensions", which names no sizes.
+    finding = only(raised(dot_product_at_run_time), "EXP112")
+    if finding.evidence["columns"] is None:
+        assert "mismatched contraction dimensions" in str(raised(dot_product_at_run_time))
+        assert "shape=X.shape[1]" in finding.fix_code
+    else:
+        assert finding.evidence == {"rows": 100, "columns": 3, "coefficients": 4}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ValueError: matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
+        "(n?,k),(k,m?)->(n?,m?) (size 4 is different from 3)",
+        "ValueError: shapes (100,3) and (4,1) not aligned: 3 (dim 1) != 4 (dim 0)",
+    ],
+)
+def test_other_wordings_of_a_dot_product_of_mismatched_sizes(text):
+    only(text, "EXP112")
