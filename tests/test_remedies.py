@@ -11,6 +11,7 @@ from pytensor.graph.traversal import ancestors
 from pymc_doctor import remedies
 from pymc_doctor.compat import trace_view
 from pymc_doctor.remedies import model as model_fixes
+from pymc_doctor.remedies.modes import chain_means_code
 
 
 def _tiny_model():
@@ -170,7 +171,7 @@ def test_fixes_with_a_hostile_name_declare_that_very_name_and_run_nothing_else(n
     assert ran == []
     assert model[name] in model.deterministics and model.named_vars_to_dims[name] == (dim,)
     assert {name + "_offset", name + "2", name + "3"} <= {v.name for v in model.free_RVs}
-    exec(remedies.chain_means_code(name), {"idata": type("Trace", (), {"posterior": {name: _Means()}})(), **namespace})
+    exec(chain_means_code(name), {"idata": type("Trace", (), {"posterior": {name: _Means()}})(), **namespace})
     assert ran == []
 
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pymc_doctor import remedies
 from pymc_doctor.diagnoses import measures, steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
 from pymc_doctor.finding import Diagnosis, Finding
+from pymc_doctor.remedies.modes import chain_means_code
 from pymc_doctor.spelling import comment
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
@@ -130,7 +130,7 @@ def multimodality(evidence: Evidence, subject: Subject) -> Diagnosis:
         steps=[
             steps.by_hand(
                 "See which mode each chain found (one mean per chain).",
-                remedies.chain_means_code(variable),
+                chain_means_code(variable),
                 cost=steps.LOOK,
             ),
             steps.sample_smc("Sample with SMC, whose tempering moves between modes and weights them."),

@@ -12,11 +12,10 @@ from typing import Any
 from pymc_doctor.remedies.lines import pymc_major
 from pymc_doctor.remedies.model import MODEL, prior_code
 from pymc_doctor.remedies.sampling import sample_options
-from pymc_doctor.spelling import comment, dims_argument, name_note, posterior_access, python_name, python_string
+from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string
 
 __all__ = [
     "MODEL",
-    "chain_means_code",
     "dims_argument",
     "noncentered_code",
     "ordered_code",
@@ -96,8 +95,3 @@ def rescaled_code(variable: str, factor: str, dims: Sequence[str], shape: Sequen
         f"{spelled} = pm.Deterministic({python_string(variable)}, {factor} * {spelled}_unit{dims_argument(dims)})",
     ]
     return "\n".join(line for line in lines if line)
-
-
-def chain_means_code(variable: str) -> str:
-    """Print each chain's mean of ``variable``."""
-    return f'print({posterior_access(variable)}.mean("draw"))'

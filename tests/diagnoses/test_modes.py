@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import ast
+import re
 
+import numpy as np
+import pytest
+import xarray as xr
+
+import pymc_doctor
 from pymc_doctor.diagnoses import steps
+from pymc_doctor.reports.json import render_json
+from pymc_doctor.reports.markdown import render_markdown
+from pymc_doctor.reports.terminal import render_terminal
 from tests.diagnoses.common import RUN_LONGER, advice, diagnosed, only
+from tests.support import load
 
 
 def test_chains_in_separate_modes_are_diagnosed_multimodal():
@@ -58,3 +68,28 @@ def test_traces_whose_chains_agree_have_no_modes():
     for name in ("centered_eight", "treedepth", "bioassay"):
         codes = [d.code for d in diagnosed(name).diagnoses]
         assert "DX201" not in codes and "DX202" not in codes, name
+
+
+def crawling_modes() -> xr.DataTree:
+    """Chains 0 and 1 near -6, 2 and 3 near +6, each crawling (AR(1), rho 0.95) within its mode."""
+    rng = np.random.default_rng(3)
+    x = np.empty((4, 600))
+    x[:, 0] = rng.normal(size=4)
+    for draw in range(1, 600):
+        x[:, draw] = 0.95 * x[:, draw - 1] + np.sqrt(1 - 0.95**2) * rng.normal(size=4)
+    x += np.array([-6.0, -6.0, 6.0, 6.0])[:, None]
+    return xr.DataTree.from_dict({"posterior": xr.Dataset({"x": (("chain", "draw"), x)})})
+
+
+@pytest.mark.parametrize("name", ["bimodal", "label_switching", "crawling"])
+def test_no_report_of_a_multimodal_trace_advises_a_longer_run_or_one_starting_point(name):
+    data = crawling_modes() if name == "crawling" else load(name)
+    report = pymc_doctor.check(data)
+    assert "SMP202" in {f.code for f in report.findings}
+    if name == "crawling":  # chains that barely move: no DX201, so each finding's own advice stands
+        assert not [d for d in report.diagnoses if d.code in ("DX201", "DX202")]
+    said = [advice(f) for f in report.findings] + [f"{s.description} {s.code}".lower() for s in report.plan]
+    assert not [(phrase, text) for text in said for phrase in RUN_LONGER if phrase in text]
+    for text in (render_terminal(report), render_markdown(report), render_json(report)):
+        assert "adapt_diag" not in text
+        assert not re.search(r"(?i)\b(run longer|draw more|more draws)\b|draws=", text)

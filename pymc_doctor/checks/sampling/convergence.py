@@ -17,11 +17,20 @@ from pymc_doctor.checks.sampling.rhat_noise import healthy_chance
 from pymc_doctor.diagnostics import diagnostics_of
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
 from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.remedies.modes import chain_means_code, smc_code
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import chain_list, count, names
 
 _finding = finding_builder("sampling")
+
+# Chain means this many within-chain sds apart sit in separate modes (SMP202's default).
+MODE_SEPARATION = 3.0
+# What R-hat and ESS findings advise instead of a longer run when the chains sit in separate modes.
+MODES_FIX = (
+    "The chains sit in separate modes (SMP202): sampling longer will not mix them. Make the model identifiable "
+    "(an order or sign constraint), give priors that rule a spurious mode out, or report the modes."
+)
 
 
 def diagnostics_table(trace: TraceView) -> pd.DataFrame:
@@ -49,6 +58,16 @@ def rhat_above(trace: TraceView, max_rhat: float, error_rhat: float, false_alarm
     chance = healthy_chance(trace, high)
     beyond = np.array([value > error_rhat or chance[label] < false_alarm / elements for label, value in high.items()])
     return {"flagged": high[beyond], "noise": high[~beyond], "chance": chance, "elements": elements}
+
+
+def chains_apart(trace: TraceView, label: str) -> bool:
+    """Whether an element's whole chains sit in groups more than ``MODE_SEPARATION`` within-chain sds apart."""
+    diagnostics = diagnostics_of(trace)
+    row = diagnostics.table.index.get_loc(label)
+    means, within = diagnostics.chain_mean[row], float(np.sqrt(np.mean(diagnostics.chain_var[row])))
+    if not (np.isfinite(means).all() and np.isfinite(within) and within > 0):
+        return False
+    return len(mode_groups(means, within, MODE_SEPARATION)) > 1
 
 
 def shown_rhat(rhat: pd.Series) -> dict[str, float]:
@@ -94,8 +113,10 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
 
     Example: ArviZ's `bimodal` trace has R-hat far above 1.1 for `x`.
 
-    Fix: when chains sit in different modes (see SMP202), fix identifiability or priors; otherwise
-    a longer warm-up and more draws, or a reparameterization that mixes faster.
+    Fix: a longer warm-up and more draws, or a reparameterization that mixes faster. When the worst
+    element's chains sit in separate modes (SMP202), sampling longer never mixes them: the fix is
+    then an identifiable model (an order or sign constraint), priors that rule a spurious mode out,
+    or reporting the modes.
     """
     trace = subject.trace
     found = rhat_above(trace, max_rhat, error_rhat, false_alarm)
@@ -111,6 +132,7 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
     excused = f" {count(len(noise), 'other element')} above {max_rhat} are within that noise." if len(noise) else ""
     draws = max(2 * trace.draws, 1000)
     longer_run = remedies.sample_call(trace.sampler, draws=draws, tune=draws, chains=max(trace.chains, 4))
+    apart = chains_apart(trace, high.index[0])
     yield _finding(
         "SMP201",
         "error" if high.iloc[0] > error_rhat else "warning",
@@ -126,10 +148,9 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
             "count": len(high),
             "within_noise": len(noise),
         },
-        fix="Run longer (more tuning and draws) when R-hat is just above the threshold; if chains sit "
-        "in different modes (SMP202), fix initialization, priors or identifiability instead.",
-        fix_code=longer_run,
-        rerun=(RerunStep("Longer warm-up and more draws, with at least 4 chains.", longer_run),),
+        fix=MODES_FIX if apart else "Run longer (more tuning and draws), with at least 4 chains.",
+        fix_code="" if apart else longer_run,
+        rerun=() if apart else (RerunStep("Longer warm-up and more draws, with at least 4 chains.", longer_run),),
         plots=(PlotRequest("rank", tuple(high.index[:4]), "Rank plots of the worst elements"),),
     )
 
@@ -249,7 +270,7 @@ def separated_modes(trace: TraceView, separation: float) -> dict[str, Any] | Non
     category="sampling",
     severity="error",
     needs=("trace",),
-    params={"min_mode_separation": 3.0},
+    params={"min_mode_separation": MODE_SEPARATION},
 )
 def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[Finding]:
     """Chains that sit in different modes.
@@ -269,8 +290,11 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
 
     Example: a two-component mixture whose chains each settled on a different labeling.
 
-    Fix: make the model identifiable (an ordering constraint for exchangeable components, a sign
-    constraint), use more informative priors, or start every chain in the same region.
+    Fix: for label switching, order the components so that one labeling exists. Otherwise see which
+    mode each chain found: report real modes (or sample with SMC, which weights them), and rule a
+    spurious one out with a constraint (a sign, an order) or a stronger prior. Starting every chain
+    at one point (`init="adapt_diag"`) is not a fix: it hides the other modes, and leaves label
+    switching in place.
     """
     trace = subject.trace
     found = separated_modes(trace, min_mode_separation)
@@ -286,19 +310,22 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
         f"For {count(len(flagged), 'element')} ({names(f['label'] for f in flagged)}) "
         f"the chains sit in separate modes: for `{first['label']}`, {groups}. Running longer will not mix them."
     )
-    same_start = remedies.sample_call(trace.sampler, init="adapt_diag")
     if label_switching:
         switched = ", ".join(f"`{name}`" for name, _ in label_switching)
         message += f" The chains found the same values of {switched} in a different order: label switching."
         name, size = label_switching[0]
         fix = f"Order the components of `{name}` so that only one labeling exists."
         fix_code = remedies.ordered_code(name, size, trace.dims_of(name))
+        rerun: tuple[RerunStep, ...] = ()
     else:
+        # Starting every chain at one point only hides the other modes; they need identifying or reporting.
         fix = (
-            "Make the model identifiable or the priors more informative; if one mode is spurious, start all "
-            "chains in the same region. More draws will not help."
+            "See which mode each chain found and whether both are real (each mode's log density). A real mode "
+            "is reported, or weighted by SMC, whose tempering moves between modes; a spurious one (a sign "
+            "flip, a non-identified parameter) is ruled out by a constraint or a stronger prior."
         )
-        fix_code = same_start
+        fix_code = chain_means_code(trace.owner_of(first["label"]))
+        rerun = (RerunStep("Sample with SMC, which moves between the modes and weights them.", smc_code()),)
     yield _finding(
         "SMP202",
         "error",
@@ -308,6 +335,6 @@ def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[
         evidence={"elements": flagged[:20], "count": len(flagged), "label_switching": [n for n, _ in label_switching]},
         fix=fix,
         fix_code=fix_code,
-        rerun=(RerunStep("Start every chain at the same well-behaved point (no jitter).", same_start),),
+        rerun=rerun,
         plots=(PlotRequest("trace", tuple(f["label"] for f in flagged[:2]), "Draws per chain"),),
     )

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from pymc_doctor import remedies
-from pymc_doctor.checks.sampling.convergence import diagnostics_table
+from pymc_doctor.checks.sampling.convergence import MODES_FIX, chains_apart, diagnostics_table
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
 from pymc_doctor.registry import rule
 from pymc_doctor.subject import Subject
@@ -56,7 +56,9 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
     Example: ArviZ's `centered_eight` has a bulk ESS of about 240 for `mu`, below 400 for its 4 chains.
 
     Fix: more draws (the estimate of how many is in the evidence) and, better, a parameterization
-    the sampler mixes well in; thinning does not raise ESS.
+    the sampler mixes well in; thinning does not raise ESS. When the chains of the least efficient
+    element sit in separate modes (SMP202), no number of draws helps: the fix says so and points to
+    identifying the model or reporting the modes.
     """
     trace = subject.trace
     found = ess_below(trace, min_ess_per_chain)
@@ -71,14 +73,19 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
         f"`{label}` bulk {ess['ess_bulk'][label]} / tail {ess['ess_tail'][label]}" for label in low.index[:5]
     )
     more_draws = remedies.sample_call(trace.sampler, draws=needed)
+    apart = chains_apart(trace, low.index[0])
+    outlook = (
+        "The chains sit in separate modes, so sampling longer cannot raise it."
+        if apart
+        else f"About {needed} draws per chain would reach it at the current efficiency."
+    )
     yield _finding(
         "SMP203",
         "warning",
         f"Low effective sample size for {count(len(low), 'element')}",
         (
             f"Bulk or tail ESS is below {threshold} ({min_ess_per_chain} per chain) for {len(low)} of "
-            f"{found['elements']} elements (lowest: {shown}). About {needed} draws per chain would reach it "
-            "at the current efficiency."
+            f"{found['elements']} elements (lowest: {shown}). {outlook}"
         ),
         variables=tuple(low.index[:20]),
         evidence={
@@ -88,9 +95,9 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
             "count": len(low),
             "draws_needed": needed,
         },
-        fix="Draw more, or reparameterize so the sampler mixes faster; thinning does not help.",
-        fix_code=more_draws,
-        rerun=(RerunStep("More draws at the current efficiency.", more_draws),),
+        fix=MODES_FIX if apart else "Draw more, or reparameterize so the sampler mixes faster; thinning does not help.",
+        fix_code="" if apart else more_draws,
+        rerun=() if apart else (RerunStep("More draws at the current efficiency.", more_draws),),
         plots=(PlotRequest("trace", tuple(low.index[:3]), "Draws per chain of the least efficient elements"),),
     )
 
@@ -123,13 +130,15 @@ def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
 
     Example: a 2-chain run of 50 draws.
 
-    Fix: more effective draws: run longer, or reparameterize so the sampler mixes faster.
+    Fix: more effective draws: run longer, or reparameterize so the sampler mixes faster; when the
+    chains sit in separate modes (SMP202), identify the model or report the modes instead.
     """
     trace = subject.trace
     high = mcse_above(trace, max_mcse_ratio)
     if high is None:
         return
     shown = ", ".join(f"`{label}` {value:.0%}" for label, value in high.head(5).items())
+    apart = chains_apart(trace, high.index[0])
     yield _finding(
         "SMP204",
         "info",
@@ -140,6 +149,6 @@ def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
         ),
         variables=tuple(high.index[:20]),
         evidence={"mcse_over_sd": {label: round(float(v), 4) for label, v in high.head(20).items()}},
-        fix="Draw more or reparameterize; report fewer digits until then.",
-        fix_code=remedies.sample_call(trace.sampler, draws=max(4 * trace.draws, 1000)),
+        fix=MODES_FIX if apart else "Draw more or reparameterize; report fewer digits until then.",
+        fix_code="" if apart else remedies.sample_call(trace.sampler, draws=max(4 * trace.draws, 1000)),
     )

@@ -132,6 +132,10 @@ def test_multimodal_chains_grouped_by_mode():
         np.testing.assert_allclose(values, means[chains], atol=1e-4)
     assert finding.evidence["label_switching"] == []
     assert "will not" in finding.message
+    # Advice that deals with the modes: look at them, weight them with SMC; never one starting point.
+    assert finding.fix_code == 'print(idata.posterior["x"].mean("draw"))'
+    assert [step.code.splitlines()[-1].strip() for step in finding.rerun] == ["idata = pm.sample_smc(chains=4)"]
+    assert "adapt_diag" not in finding.fix_code + "".join(step.code for step in finding.rerun)
 
 
 def test_label_switching_gets_ordering_fix():
@@ -139,6 +143,7 @@ def test_label_switching_gets_ordering_fix():
     assert finding.evidence["label_switching"] == ["centers"]
     assert "transforms.ordered" in finding.fix_code
     assert 'dims="component"' in finding.fix_code
+    assert finding.rerun == ()  # ordering is the cure; a rerun as it is would switch again
 
 
 def test_multimodal_silent_on_merely_slow_chains():
