@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pymc_doctor import remedies
+from pymc_doctor.checks.sampling.finite import finite_labels, nonfinite_draws
 from pymc_doctor.diagnostics import diagnostics_of
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
 from pymc_doctor.registry import CannotCheck, rule
@@ -24,12 +25,25 @@ _finding = finding_builder("sampling")
 
 
 def diagnostics_table(trace: TraceView) -> pd.DataFrame:
-    """The per-element diagnostics table, when R-hat and ESS can be computed at all."""
+    """The per-element diagnostics table, when R-hat and ESS can be computed at all, without the elements
+    that hold a draw that is not finite (SMP401 names them, and says these statistics leave them out)."""
     if trace.draws < 4:
         raise CannotCheck(f"{trace.draws} draws per chain are too few to compute R-hat and ESS")
     if not trace.variable_names():
         raise CannotCheck("the posterior has no numeric variables")
-    return diagnostics_of(trace).table
+    table = diagnostics_of(trace).table
+    finite = finite_labels(trace)
+    if finite is None:
+        return table
+    if not finite:
+        raise CannotCheck("every element has draws that are not finite (SMP401): R-hat, ESS and MCSE are undefined")
+    return table[table["label"].isin(finite)]
+
+
+def left_out(trace: TraceView) -> str:
+    """`` (`theta` left out: draws that are not finite, SMP401)`` for a message, or "" when none is."""
+    found = nonfinite_draws(trace)
+    return f" ({names(found)} left out: draws that are not finite, SMP401)" if found else ""
 
 
 def rhat_above(trace: TraceView, max_rhat: float) -> dict[str, Any] | None:
@@ -81,7 +95,7 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float) -> Iterator[
         f"R-hat above {max_rhat} for {count(len(high), 'element')}",
         (
             f"Rank-normalized split R-hat exceeds {max_rhat} for {len(high)} of {found['elements']} elements "
-            f"(worst: {shown}{more}). The chains have not converged to the same distribution."
+            f"(worst: {shown}{more}){left_out(trace)}. The chains have not converged to the same distribution."
         ),
         variables=tuple(high.index[:20]),
         evidence={"rhat": {label: round(float(v), 4) for label, v in high.head(20).items()}, "count": len(high)},
