@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pymc_doctor import remedies
+from pymc_doctor.checks.sampling.finite import finite_labels, nonfinite_draws
 from pymc_doctor.checks.sampling.rhat_noise import healthy_chance
 from pymc_doctor.diagnostics import diagnostics_of
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
@@ -34,12 +35,25 @@ MODES_FIX = (
 
 
 def diagnostics_table(trace: TraceView) -> pd.DataFrame:
-    """The per-element diagnostics table, when R-hat and ESS can be computed at all."""
+    """The per-element diagnostics table, when R-hat and ESS can be computed at all, without the elements
+    that hold a draw that is not finite (SMP401 names them, and says these statistics leave them out)."""
     if trace.draws < 4:
         raise CannotCheck(f"{trace.draws} draws per chain are too few to compute R-hat and ESS")
     if not trace.variable_names():
         raise CannotCheck("the posterior has no numeric variables")
-    return diagnostics_of(trace).table
+    table = diagnostics_of(trace).table
+    finite = finite_labels(trace)
+    if finite is None:
+        return table
+    if not finite:
+        raise CannotCheck("every element has draws that are not finite (SMP401): R-hat, ESS and MCSE are undefined")
+    return table[table["label"].isin(finite)]
+
+
+def left_out(trace: TraceView) -> str:
+    """`` (`theta` left out: draws that are not finite, SMP401)`` for a message, or "" when none is."""
+    found = nonfinite_draws(trace)
+    return f" ({names(found)} left out: draws that are not finite, SMP401)" if found else ""
 
 
 def rhat_above(trace: TraceView, max_rhat: float, error_rhat: float, false_alarm: float) -> dict[str, Any] | None:
@@ -139,8 +153,8 @@ def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm:
         f"R-hat above {max_rhat} for {count(len(high), 'element')}",
         (
             f"Rank-normalized split R-hat exceeds {max_rhat}, beyond what healthy chains give at their ESS "
-            f"among {elements} elements, for {len(high)} of them (worst: {shown}{more}). The chains have not "
-            f"converged to the same distribution.{excused}"
+            f"among {elements} elements, for {len(high)} of them (worst: {shown}{more}){left_out(trace)}. The "
+            f"chains have not converged to the same distribution.{excused}"
         ),
         variables=tuple(high.index[:20]),
         evidence={

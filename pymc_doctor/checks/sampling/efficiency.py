@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from pymc_doctor import remedies
-from pymc_doctor.checks.sampling.convergence import MODES_FIX, chains_apart, diagnostics_table
+from pymc_doctor.checks.sampling.convergence import MODES_FIX, chains_apart, diagnostics_table, left_out
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
 from pymc_doctor.registry import rule
 from pymc_doctor.subject import Subject
@@ -85,7 +85,7 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
         f"Low effective sample size for {count(len(low), 'element')}",
         (
             f"Bulk or tail ESS is below {threshold} ({min_ess_per_chain} per chain) for {len(low)} of "
-            f"{found['elements']} elements (lowest: {shown}). {outlook}"
+            f"{found['elements']} elements (lowest: {shown}){left_out(trace)}. {outlook}"
         ),
         variables=tuple(low.index[:20]),
         evidence={
@@ -145,7 +145,7 @@ def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
         f"Large Monte Carlo error for {count(len(high), 'element')}",
         (
             f"The MCSE of the mean exceeds {max_mcse_ratio:.0%} of the posterior sd for "
-            f"{count(len(high), 'element')} ({shown})."
+            f"{count(len(high), 'element')} ({shown}){left_out(trace)}."
         ),
         variables=tuple(high.index[:20]),
         evidence={"mcse_over_sd": {label: round(float(v), 4) for label, v in high.head(20).items()}},

@@ -133,3 +133,34 @@ def test_a_report_lists_divergences_with_the_other_findings():
     report = pymc_doctor.check(load("centered_eight"), select=["SMP101"])
     assert report.checks_run == ["SMP101"]
     assert [f.code for f in findings_of(report, "SMP101")] == ["SMP101"]
+
+
+def _built_by(code: str, **declared):
+    """The model ``code`` builds, after ``declared`` (name: function of the model) are declared."""
+    import pymc as pm
+
+    namespace = {"pm": pm}
+    with pm.Model() as model:
+        namespace.update({name: make() for name, make in declared.items()})
+        exec(code, namespace)
+    return model
+
+
+def test_in_neals_funnel_the_child_of_the_neck_is_rewritten_with_its_shape():
+    import pymc as pm
+
+    from tests.fixtures.make_traces import neal_funnel_model
+
+    model = neal_funnel_model()
+    with session(model, {}):
+        (finding,) = findings("SMP101", committed_view("neal_funnel"), model=model)
+    # The divergences sit at small v, a log-scale that can be negative; the rewrite is of its child x.
+    assert finding.variables[0] == "v"
+    assert "In the model, `x` ~ Normal(0, pm.math.exp((v / 2)))" in finding.message
+    assert "Rewrite `x` non-centered" in finding.fix and "Reparameterize `v`" not in str(finding.rerun)
+    rewritten = _built_by(finding.fix_code, v=lambda: pm.Normal("v", 0, 3))
+    assert rewritten["x_offset"].type.shape == (9,) and rewritten["x"].type.shape == (9,)
+    assert rewritten["x"] in rewritten.deterministics
+    lint = pymc_doctor.lint(model)
+    (centered,) = findings_of(lint, "MOD501")
+    assert _built_by(centered.fix_code, v=lambda: pm.Normal("v", 0, 3))["x"].type.shape == (9,)
