@@ -177,6 +177,11 @@ class SkippedCheck:
     reason: str
 
 
+def _printable(text: str) -> str:
+    """``text`` with what would drive a terminal (escape sequences, newlines) shown escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 @dataclass
 class Report:
     """Everything one doctor run found, with what it could and could not check."""
@@ -190,6 +195,13 @@ class Report:
     treatment: Treatment | None = None
     # The normalized trace the findings came from, for renderers that draw plots; never serialized.
     trace: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """A short summary for a plain REPL: the verdict, then one line per diagnosis and per finding."""
+        lines = [f"<pymc-doctor Report: {self.verdict()}"]
+        lines += [f"  {d.code} {_printable(d.title)}" for d in self.diagnoses]
+        lines += [f"  {f.severity} {f.code} {_printable(f.title)}" for f in self.findings]
+        return "\n".join(lines) + ">"
 
     def by_severity(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity == severity]

@@ -79,3 +79,19 @@ def test_diagnoses_and_plan_serialize_without_their_internal_fields():
     assert data["plan"] == [
         {"description": "Rewrite `theta` non-centered", "code": "theta = ...", "addresses": ["DX101"], "lasting": True}
     ]
+
+
+def test_a_report_in_a_plain_repl_is_a_short_summary():
+    diagnosis = Diagnosis(code="DX101", name="funnel", title="A funnel: `theta` is centered on `tau`", cause="")
+    findings = [
+        Finding(code="SMP101", severity="error", category="sampling", title="12 divergences", message="long " * 500),
+        Finding(code="SMP201", severity="warning", category="sampling", title="R-hat of `a\x1b[31m`", message=""),
+    ]
+    text = repr(Report(findings=findings, checks_run=["SMP101", "SMP201"], diagnoses=[diagnosis]))
+    assert text.splitlines() == [
+        "<pymc-doctor Report: 1 error, 1 warning (2 checks ran).",
+        "  DX101 A funnel: `theta` is centered on `tau`",
+        "  error SMP101 12 divergences",
+        "  warning SMP201 R-hat of `a\\x1b[31m`>",
+    ]
+    assert repr(Report()) == "<pymc-doctor Report: No problems found (0 checks ran).>"

@@ -38,7 +38,19 @@ LAYERS = (
     ("diagnoses",),
     ("runner", "catalog", "treatment"),
     ("reports",),
-    ("__init__", "__main__", "cli", "commandline", "demo", "examples", "target", "watch", "watching", "testing"),
+    (
+        "__init__",
+        "__main__",
+        "cli",
+        "commandline",
+        "demo",
+        "examples",
+        "target",
+        "watch",
+        "watching",
+        "testing",
+        "pytest_plugin",
+    ),
 )
 
 

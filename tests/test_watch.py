@@ -9,11 +9,14 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytest
 from pymc.distributions.distribution import Distribution
 
 import pymc_doctor
+from pymc_doctor.reports import Report
+from pymc_doctor.watching import capture
 from pymc_doctor.watching import hooks as watching
 from tests.support import load
 
@@ -118,6 +121,57 @@ def test_the_ipython_extension_switches_watching_on_and_off():
     assert not watching.watching() and not hasattr(pm.sample, "__pymc_doctor_original__")
 
 
+def _counts_model_built_in_a_function() -> pm.Model:
+    """Fractional counts from a DataFrame whose index was shuffled, in a function's locals only."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"k": rng.integers(0, 10, 20) + 0.5}, index=rng.permutation(20))
+    with pm.Model() as model:
+        pm.Binomial("k", n=10, p=pm.Beta("p", 1, 1), observed=df["k"])
+    return model
+
+
+def test_while_watching_the_lint_names_what_a_function_handed_to_pymc():
+    unwatched = pymc_doctor.lint(_counts_model_built_in_a_function(), select=["MOD301", "MOD307"])
+    assert not unwatched.findings  # the function's DataFrame is gone: nothing to trace the data back to
+    pymc_doctor.watch()
+    try:
+        model = _counts_model_built_in_a_function()
+        report = pymc_doctor.lint(model, select=["MOD301", "MOD307"])
+    finally:
+        pymc_doctor.unwatch()
+    counts, frame = (next(f for f in report.findings if f.code == code) for code in ("MOD307", "MOD301"))
+    assert counts.variables == ("k",) and counts.evidence["source"] == 'df["k"]'
+    assert frame.evidence["columns"] == {"k": 'df["k"]'} and "Its index is not 0..19" in frame.message
+    facts = {fact.kind: fact for fact in capture.facts(model)}
+    assert set(facts) == {"pandas", "non-integer"}
+    assert "index Index starting" in facts["pandas"].detail and "20 non-integer values" in facts["non-integer"].detail
+    line = _counts_model_built_in_a_function.__code__.co_firstlineno + 5
+    assert all(fact.variable == "k" and fact.where == f"{__file__}:{line}" for fact in facts.values())
+
+
+def test_the_report_of_a_watched_run_carries_what_was_handed_over(watched, capfd):
+    model = _counts_model_built_in_a_function()
+    seen = {}
+
+    def check(idata, model, namespace):
+        seen["namespace"] = namespace
+        return Report()
+
+    watching._examine(load("bioassay"), model, {"mine": 1}, check)
+    report = pymc_doctor.last_report()
+    assert [fact["kind"] for fact in report.context["built_from"]] == ["pandas", "non-integer"]
+    assert seen["namespace"]["mine"] == 1 and "df" in seen["namespace"]  # the caller's, and the builder's
+    assert capfd.readouterr().err.startswith("pymc-doctor: No problems found")
+
+
+def test_what_is_handed_to_pymc_is_noted_nan_and_inf_included():
+    values = np.array([1.0, np.nan, np.inf, 2.0])
+    assert capture._notes(values, counts=False) == [("non-finite", "1 NaN, 1 inf")]
+    assert capture._notes(np.array([1.0, 2.0]), counts=True) == []
+    assert capture._notes([1.5], counts=True) == [("non-integer", "1 non-integer values (first 1.5) for counts")]
+    assert capture._notes([1.5], counts=False) == [] and capture._notes("text", counts=True) == []
+
+
 def _tiny_model() -> pm.Model:
     rng = np.random.default_rng(7)
     with pm.Model() as model:
@@ -185,6 +239,7 @@ def test_pymc_doctor_run_watches_a_script(tmp_path):
             """
             import sys
             import numpy as np
+import pandas as pd
             import pymc as pm
 
             with pm.Model():

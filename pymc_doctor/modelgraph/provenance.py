@@ -105,8 +105,11 @@ def sources(namespace: dict[str, Any] | None) -> list[Source]:
     return arrays + frames
 
 
-def matching_sources(values: np.ndarray, candidates: Sequence[Source], *, library: str | None = None) -> list[Source]:
-    """The sources holding exactly ``values`` (NaN equal to NaN)."""
+def matching_sources(
+    values: np.ndarray, candidates: Sequence[Source], *, library: str | None = None, truncated: bool = False
+) -> list[Source]:
+    """The sources holding exactly ``values`` (NaN equal to NaN); with ``truncated``, the sources that
+    hold ``values`` once truncated to integers, as PyMC casts what a discrete likelihood observes."""
     target = _as_floats(values)
     if target is None:
         return []
@@ -116,7 +119,8 @@ def matching_sources(values: np.ndarray, candidates: Sequence[Source], *, librar
             continue
         if source.values is None or source.values.size != target.size:
             continue
-        if np.array_equal(source.values.reshape(target.shape), target, equal_nan=True):
+        given = np.trunc(source.values) if truncated else source.values
+        if np.array_equal(given.reshape(target.shape), target, equal_nan=True):
             found.append(source)
     return found
 

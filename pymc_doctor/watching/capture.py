@@ -112,7 +112,7 @@ def _array_like(value: Any) -> bool:
 
 def _notes(value: Any, counts: bool) -> list[tuple[str, str]]:
     """What PyMC's conversion of ``value`` will hide: a pandas index and dtype, fractions, NaN and inf."""
-    if value is None or not _array_like(value):
+    if not (_array_like(value) or isinstance(value, list | tuple)):
         return []
     notes = []
     if type(value).__module__.startswith("pandas"):

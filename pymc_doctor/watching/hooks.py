@@ -8,6 +8,7 @@ PyMC returned, untouched; a failure of the doctor is reported in one line and ne
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import sys
@@ -92,6 +93,9 @@ def _examine(result: Any, model: Any, namespace: dict[str, Any], check: Callable
 
         model = pm.modelcontext(model)
         report = check(result, model, {**namespace, **capture.namespace(model)})
+        built = capture.facts(model)
+        if built:  # what PyMC's conversion hid, with the line that handed it over
+            report.context["built_from"] = [dataclasses.asdict(fact) for fact in built]
         _last["report"] = report
         show(report)
     except Exception as exc:  # the doctor's failure must never become the user's

@@ -53,6 +53,8 @@ def frame_matches(f: ModelFacts) -> list[tuple[str, str, Source]]:
     matches = []
     for name, (kind, value) in _model_arrays(f).items():
         found = matching_sources(value, candidates)
+        if not found and kind == "observed":  # fractional counts, which PyMC truncated
+            found = matching_sources(value, candidates, truncated=True)
         if found:
             matches.append((name, kind, found[0]))
     return matches

@@ -115,6 +115,15 @@ def test_dataframe_passed_as_it_is_is_a_note_and_to_numpy_is_silent():
     assert silent(report_of(framed_regression, fixed, select=("MOD301", "MOD302")), "MOD301")
 
 
+def test_fractional_counts_that_pymc_truncated_are_traced_to_their_column():
+    frame = pd.DataFrame({"k": [1.5, 2.7, 3.0, 4.0]}, index=[3, 1, 0, 2])
+    with pm.Model() as model:
+        pm.Poisson("k", pm.Exponential("lam", 1), observed=frame["k"])
+    finding = only(lint(model, {"frame": frame}, select=["MOD301"]), "MOD301")
+    assert finding.variables == ("k",) and finding.evidence["columns"] == {"k": 'frame["k"]'}
+    assert "Its index is not 0..3" in finding.message
+
+
 def test_coordinates_that_follow_the_index_are_silent():
     namespace = filtered_frame()[1]
     frame = namespace["frame"]
