@@ -138,9 +138,9 @@ def env(
     ``fresh`` runs every probe again. ``select``/``ignore``/``thresholds`` work as in ``check``,
     over the ``ENV`` rules.
     """
+    from pymc_doctor.catalog import resolve_thresholds, select_rules
     from pymc_doctor.checks.environment import PROBE_READERS
     from pymc_doctor.probes import collect
-    from pymc_doctor.registry import resolve_thresholds, select_rules
     from pymc_doctor.reports import Report
     from pymc_doctor.runner import run_checks
     from pymc_doctor.subject import Subject

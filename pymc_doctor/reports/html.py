@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pymc_doctor.catalog import find_rule
 from pymc_doctor.finding import Diagnosis, Finding, Report
-from pymc_doctor.registry import find_rule
 from pymc_doctor.reports.common import (
     MARK,
     context_summary,
