@@ -146,9 +146,9 @@ def env(
     over the ``ENV`` rules. ``progress``, when given, is told what is reused and what each probe
     does as it runs (the command shows it on a terminal).
     """
+    from pymc_doctor.catalog import resolve_thresholds, select_rules
     from pymc_doctor.checks.environment import PROBE_READERS
     from pymc_doctor.probes import collect
-    from pymc_doctor.registry import resolve_thresholds, select_rules
     from pymc_doctor.reports import Report
     from pymc_doctor.runner import run_checks
     from pymc_doctor.subject import Subject

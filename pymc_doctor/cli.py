@@ -255,25 +255,26 @@ def _error_text(source: str) -> str:
 @main.command()
 @click.argument("code", required=False)
 def rules(code: str | None) -> None:
-    """List the rules, those of a code prefix (`MOD`, `SMP2`), or print one rule's page (by code or name)."""
-    from pymc_doctor.registry import all_rules, find_rule
+    """List the rules and the diagnoses (DX), those of a code prefix (`MOD`, `SMP2`, `DX`), or print one's page
+    (by code or name)."""
+    from pymc_doctor.catalog import find_page, pages_of
 
     try:
-        rule = find_rule(code) if code else None
+        page = find_page(code) if code else None
     except KeyError:
-        rule = None
-    if rule is None:
-        listed = [r for r in all_rules() if code is None or r.code.startswith(code.upper())]
+        page = None
+    if page is None:
+        listed = pages_of(code)
         if not listed:
-            fail(f"no rule {code!r} (see `pymc-doctor rules`)")
-        for listed_rule in listed:
-            click.echo(f"{listed_rule.code}  {listed_rule.name:<20} {listed_rule.severity:<8} {listed_rule.summary}")
+            fail(f"no rule or diagnosis {code!r} (see `pymc-doctor rules`)")
+        for entry in listed:
+            click.echo(f"{entry.code:<6}  {entry.name:<20} {entry.kind:<9} {entry.summary}")
         return
-    click.echo(f"{rule.code} ({rule.name}) · {rule.category} · default severity {rule.severity}\n")
-    click.echo(rule.page)
-    if rule.params:
+    click.echo(f"{page.code} ({page.name}) · {page.header}\n")
+    click.echo(page.text)
+    if page.params:
         click.echo("\nThresholds (override with --threshold NAME=VALUE):")
-        for name, value in rule.params.items():
+        for name, value in page.params.items():
             click.echo(f"  {name} = {value}")
 
 

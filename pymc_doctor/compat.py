@@ -297,9 +297,9 @@ def tail_probs() -> tuple[float, float]:
 
 
 def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | None):
-    """Draw an ArviZ ``rank``, ``trace``, ``pair`` (with divergences) or ``energy`` plot; return the Figure.
+    """Draw an ArviZ ``rank``, ``trace`` or ``energy`` plot; return the Figure.
 
-    ``posterior`` holds scalar variables only (see ``TraceView.elements``); ``pair`` uses its first two.
+    ``posterior`` holds scalar variables only (see ``TraceView.elements``).
     """
     import numpy as np
     import xarray as xr
@@ -307,7 +307,6 @@ def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | Non
     groups = {"posterior": posterior}
     if sample_stats is not None:
         groups["sample_stats"] = sample_stats
-    names = list(posterior.data_vars)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if arviz_major() >= 1:
@@ -321,10 +320,6 @@ def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | Non
                 collection = arviz_plots.plot_trace(tree, **options)
             elif kind == "energy":
                 collection = arviz_plots.plot_energy(tree, **options)
-            elif kind == "pair":
-                collection = arviz_plots.plot_pair_focus(
-                    tree, focus_var=names[1], var_names=[names[0]], visuals={"divergence": True}, **options
-                )
             else:
                 raise ValueError(f"unknown plot kind {kind!r}")
             return collection.viz["figure"].item()
@@ -336,8 +331,6 @@ def plot_figure(kind: str, posterior: xr.Dataset, sample_stats: xr.Dataset | Non
             axes = arviz.plot_trace(idata)
         elif kind == "energy":
             axes = arviz.plot_energy(idata)
-        elif kind == "pair":
-            axes = arviz.plot_pair(idata, var_names=names[:2], divergences="diverging" in (sample_stats or {}))
         else:
             raise ValueError(f"unknown plot kind {kind!r}")
         return np.ravel(axes)[0].figure

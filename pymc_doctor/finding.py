@@ -25,10 +25,13 @@ class RerunStep:
 
 @dataclass(frozen=True)
 class PlotRequest:
-    """A plot a renderer may draw for a finding: ``rank``, ``trace``, ``pair``, ``energy`` or ``prior_predictive``.
+    """A plot a renderer may draw for a finding or a diagnosis: ``rank``, ``trace``, ``pair``, ``funnel``,
+    ``densities``, ``energy`` or ``prior_predictive``.
 
     ``variables`` are element labels (``tau``, ``theta[Choate]``); for ``pair`` the first is drawn
-    on the horizontal axis.
+    on the horizontal axis, divergent draws apart; ``funnel`` draws every element of its second, a
+    variable name (``theta``), over its first, a scale; ``densities`` draws each chain's density of
+    each element.
     """
 
     kind: str
@@ -103,6 +106,7 @@ class Diagnosis:
     findings: tuple[str, ...] = ()  # the codes of the findings it explains
     confidence: Confidence = "medium"
     steps: tuple[PlanStep, ...] = ()
+    plots: tuple[PlotRequest, ...] = ()  # what shows the cause, for the HTML report; not in a diagnosis' JSON
 
     def to_dict(self) -> dict[str, Any]:
         return {

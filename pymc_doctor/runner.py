@@ -6,9 +6,10 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
+from pymc_doctor.catalog import resolve_thresholds, select_rules
 from pymc_doctor.diagnoses import diagnose
 from pymc_doctor.finding import SEVERITIES, Category, Finding, Report, SkippedCheck
-from pymc_doctor.registry import CannotCheck, resolve_thresholds, select_rules
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.subject import Subject
 
 INTERNAL_CODE = "INT001"

@@ -104,6 +104,28 @@ def test_rules_of_a_prefix():
     assert "MOD101" in codes and "MOD602" in codes
 
 
+def test_rules_lists_the_diagnoses_and_prints_their_pages():
+    from pymc_doctor.diagnoses import all_units
+
+    listing = invoke("rules")
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    codes = [line.split()[0] for line in lines]
+    assert {unit.code for unit in all_units()} <= set(codes)
+    assert codes.index("SMP101") < codes.index("DX101")  # the rules, then the diagnoses
+    assert "DX101   funnel               diagnosis A centered hierarchy whose posterior is a funnel." in lines
+    page = invoke("rules", "DX101")
+    assert page.exit_code == 0
+    assert page.output.startswith("DX101 (funnel) · diagnosis")
+    for section in ("What it means:", "Evidence:", "Treatment:", "non-centered rewrite"):
+        assert section in page.output
+    assert invoke("rules", "funnel").output == page.output
+    prefix = invoke("rules", "dx")
+    assert prefix.exit_code == 0
+    assert sorted(line.split()[0] for line in prefix.output.splitlines()) == sorted(u.code for u in all_units())
+    assert invoke("rules", "DX999").exit_code == 2
+
+
 def test_a_selected_rule_whose_input_is_absent_is_listed_as_not_checked(tmp_path):
     out = tmp_path / "report.json"
     result = invoke("check", trace_path("bioassay"), "--select", "MOD101,SMP101", "--format", "json", "--output", out)

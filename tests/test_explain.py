@@ -10,8 +10,8 @@ import traceback
 import pytest
 
 import pymc_doctor
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.errortext import ErrorText
-from pymc_doctor.registry import all_rules
 from tests.checks.explain.errors import (
     BLAS_MISSING,
     BLAS_OLD,

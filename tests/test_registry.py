@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pymc_doctor.registry import all_rules, find_rule, resolve_thresholds, select_rules
+from pymc_doctor.catalog import all_rules, find_rule, resolve_thresholds, select_rules
 
 PAGE_SECTIONS = ("What it checks:", "Why it matters:", "Threshold:", "Example:", "Fix:")
 

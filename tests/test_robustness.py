@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pymc_doctor
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.compat import TraceError
-from pymc_doctor.registry import all_rules
 from tests.support import trace_path
 
 SAMPLING_CODES = {r.code for r in all_rules() if r.category == "sampling"}

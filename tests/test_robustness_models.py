@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pymc_doctor
-from pymc_doctor.registry import all_rules
+from pymc_doctor.catalog import all_rules
 
 MODEL_CODES = {r.code for r in all_rules() if r.code.startswith("MOD")}
 RNG = np.random.default_rng(11)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 import pymc_doctor
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.finding import Finding
-from pymc_doctor.registry import RULES, CannotCheck, Rule, all_rules
+from pymc_doctor.registry import RULES, CannotCheck, Rule
 from tests.support import arviz_example, load
 
 

@@ -88,18 +88,63 @@ def _resolve(importer: str, node: ast.ImportFrom | ast.Import) -> list[str]:
     return found
 
 
+# Calls that import a module by its name at run time.
+IMPORTS_BY_NAME = frozenset({"import_module", "__import__"})
+
+
+def _called(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        function = node.func
+        return function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
+    return None
+
+
+def _literal_start(node: ast.AST) -> str | None:
+    """A string's text, or the literal start of an f-string or a sum (``f"pymc_doctor.checks.{x}"``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return str(node.values[0].value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_start(node.left)
+    return None
+
+
+def _named_imports(tree: ast.AST) -> set[str]:
+    """The package modules a file may import by name at run time (``importlib.import_module``).
+
+    In a file that makes such a call, every string that names a package module counts as importing
+    it, wherever the string stands (a table of names passed on later), and a string's literal start
+    that ends a package path (``"pymc_doctor.checks." + prefix``) as importing every module under it.
+    """
+    if not any(_called(node) in IMPORTS_BY_NAME for node in ast.walk(tree)):
+        return set()
+    known = modules()
+    found = set()
+    for node in ast.walk(tree):
+        text = _literal_start(node)
+        if not text or not text.startswith("pymc_doctor"):
+            continue
+        if text in known:
+            found.add(text)
+        elif not isinstance(node, ast.Constant) or text.endswith("."):
+            found.update(name for name in known if name.startswith(text))
+    return found
+
+
+def imports_of(name: str, tree: ast.AST) -> set[str]:
+    """The package modules a module imports, wherever in the file, by statement or by name."""
+    targets = _named_imports(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            targets.update(_resolve(name, node))
+    return targets - {name}
+
+
 @cache
 def import_graph() -> dict[str, set[str]]:
-    """Every module's imports of the package's own modules, wherever in the file they stand."""
-    graph = {}
-    for name, path in modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        targets = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                targets.update(_resolve(name, node))
-        graph[name] = targets - {name}
-    return graph
+    """Every module's imports of the package's own modules."""
+    return {name: imports_of(name, ast.parse(path.read_text(encoding="utf-8"))) for name, path in modules().items()}
 
 
 def layer_of(name: str) -> int:
@@ -183,6 +228,29 @@ def test_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path):
     assert imports == {"pymc_doctor.compat"}
     assert find_cycle({"pymc_doctor.compat": {"pymc_doctor.trace"}, "pymc_doctor.trace": imports})
     assert find_cycle({"pymc_doctor.compat": {"pymc_doctor.trace"}, "pymc_doctor.trace": set()}) is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'RULE_MODULES = {"SMP": "pymc_doctor.checks.sampling"}\n'
+        "def all_rules(prefix):\n    importlib.import_module(RULE_MODULES[prefix])\n",
+        'def load(area):\n    return import_module(f"pymc_doctor.checks.{area}")\n',
+        'def load(area):\n    return __import__("pymc_doctor.checks." + area)\n',
+    ],
+    ids=["table-of-names", "f-string", "sum"],
+)
+def test_an_import_by_name_counts_in_the_layer_test(source):
+    """The guard itself: a module that imports a rule module by its name imports upward, as
+    ``registry`` (layer 0) did when it imported the rule modules through ``importlib``."""
+    imported = imports_of("pymc_doctor.registry", ast.parse(source))
+    assert "pymc_doctor.checks.sampling" in imported
+    assert {layer_of(target) for target in imported} == {LAYERS.index(("checks",))}
+    assert layer_of("pymc_doctor.registry") < LAYERS.index(("checks",))
+
+
+def test_a_module_name_in_a_file_that_imports_nothing_by_name_is_only_text():
+    assert imports_of("pymc_doctor.reports.common", ast.parse('LOADER = ("pymc_doctor", "templates")\n')) == set()
 
 
 @pytest.mark.skipif(shutil.which("duplicates") is None, reason="the duplicates tool is not installed here")

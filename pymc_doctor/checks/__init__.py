@@ -1,1 +1,1 @@
-"""Checks, one module per area; ``registry.all_rules`` imports the modules whose rules it is asked for."""
+"""Checks, one module per area; ``catalog.all_rules`` imports the modules whose rules it is asked for."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pymc_doctor.diagnoses import measures, steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
-from pymc_doctor.finding import Diagnosis, Finding
+from pymc_doctor.finding import Diagnosis, Finding, PlotRequest
 from pymc_doctor.hierarchy import centered_hierarchy
 from pymc_doctor.spelling import python_name
 from pymc_doctor.subject import Subject
@@ -74,6 +74,18 @@ def find_funnel(findings: Sequence[Finding], subject: Subject) -> Evidence | Non
     )
 
 
+def _funnel_plot(evidence: Evidence, subject: Subject) -> list[PlotRequest]:
+    """The group's draws over the log of its scale, divergent ones apart: the funnel itself."""
+    scale, group = evidence.variables[0], evidence.facts["group"]
+    if scale not in subject.trace.posterior or subject.trace.dims_of(scale):
+        return []  # a scale that is an expression or a vector has no one axis to draw on
+    return [
+        PlotRequest(
+            "funnel", (scale, group), f"The funnel: every element of {group} over {scale}, divergent draws apart"
+        )
+    ]
+
+
 def _confidence(evidence: Evidence) -> str:
     codes = {f.code for f in evidence.findings}
     if "SMP101" in codes:
@@ -123,4 +135,5 @@ def funnel(evidence: Evidence, subject: Subject) -> Diagnosis:
             ),
             steps.noncentered(group, scale, location, facts["dims"], facts["shape"]),
         ],
+        plots=_funnel_plot(evidence, subject),
     )

@@ -8,7 +8,7 @@ import numpy as np
 
 from pymc_doctor.diagnoses import measures, steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
-from pymc_doctor.finding import Diagnosis, Finding
+from pymc_doctor.finding import Diagnosis, Finding, PlotRequest
 from pymc_doctor.remedies.modes import chain_means_code
 from pymc_doctor.spelling import comment
 from pymc_doctor.subject import Subject
@@ -65,6 +65,13 @@ def label_switching(evidence: Evidence, subject: Subject) -> Diagnosis:
         ),
         confidence="high",
         steps=[steps.ordered(variable, sizes[variable], subject.trace.dims_of(variable))],
+        plots=[
+            PlotRequest(
+                "densities",
+                tuple(subject.trace.element_labels(variable)[:4]),
+                f"Each chain's density of the components of {variable}",
+            )
+        ],
     )
 
 
@@ -140,4 +147,5 @@ def multimodality(evidence: Evidence, subject: Subject) -> Diagnosis:
                 comment(f"e.g. a constraint on `{variable}`; then sample again and compare each chain's mean"),
             ),
         ],
+        plots=[PlotRequest("densities", (first["label"],), f"Each chain's density of {first['label']}")],
     )

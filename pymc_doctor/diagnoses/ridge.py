@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pymc_doctor import remedies
 from pymc_doctor.diagnoses import measures, steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
-from pymc_doctor.finding import Diagnosis, Finding, PlanStep
+from pymc_doctor.finding import Diagnosis, Finding, PlanStep, PlotRequest
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import names
@@ -122,6 +122,7 @@ def ridge(evidence: Evidence, subject: Subject) -> Diagnosis:
             steps.resample(subject, "Learn the correlations: a dense mass matrix.", init="jitter+adapt_full"),
             *_lasting_fix(evidence),
         ],
+        plots=[PlotRequest("pair", (a, b), f"The ridge: {b} against {a}, divergent draws apart")],
     )
 
 

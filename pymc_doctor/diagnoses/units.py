@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymc_doctor.finding import Confidence, Diagnosis, Finding, PlanStep
+from pymc_doctor.finding import Confidence, Diagnosis, Finding, PlanStep, PlotRequest
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import join_and
 
@@ -30,8 +30,17 @@ class Evidence:
         """The codes of the findings explained, each once."""
         return list(dict.fromkeys(f.code for f in self.findings))
 
-    def diagnosis(self, *, title: str, cause: str, confidence: Confidence, steps: Sequence[PlanStep]) -> Diagnosis:
-        """The diagnosis of this evidence; the registry stamps its code and name (``Unit.diagnose``)."""
+    def diagnosis(
+        self,
+        *,
+        title: str,
+        cause: str,
+        confidence: Confidence,
+        steps: Sequence[PlanStep],
+        plots: Sequence[PlotRequest] = (),
+    ) -> Diagnosis:
+        """The diagnosis of this evidence, with the plots that show its cause; the registry stamps its
+        code and name (``Unit.diagnose``)."""
         return Diagnosis(
             code="",
             name="",
@@ -42,6 +51,7 @@ class Evidence:
             findings=tuple(self.codes),
             confidence=confidence,
             steps=tuple(steps),
+            plots=tuple(plots),
         )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pymc_doctor.finding import Finding, Report
-from pymc_doctor.registry import find_rule
+from pymc_doctor.catalog import find_rule
+from pymc_doctor.finding import Diagnosis, Finding, Report
 from pymc_doctor.reports.common import (
     MARK,
     context_summary,
@@ -27,11 +27,11 @@ def _rule_page(code: str) -> str:
         return ""
 
 
-def _plots(finding: Finding, report: Report) -> list[dict[str, str]]:
+def _plots(item: Finding | Diagnosis, report: Report) -> list[dict[str, str]]:
     plots = []
-    for request in finding.plots:
+    for request in item.plots:
         try:
-            plots.append({"title": request.title, "uri": plot_data_uri(request, finding, report.trace)})
+            plots.append({"title": request.title, "uri": plot_data_uri(request, item, report.trace)})
         except Exception as exc:  # a plot that fails must not cost the report
             error = visible(short(f"{type(exc).__name__}: {exc}", 300))
             plots.append({"title": request.title, "uri": "", "error": error})
@@ -64,6 +64,7 @@ def _section(original: Report, index: int, *, compact: bool) -> dict:
     variables = (report.context.get("model") or {}).get("variables") or []
     return {
         "report": report,
+        "diagnoses": [{"diagnosis": d, "plots": [] if compact else _plots(d, report)} for d in report.diagnoses],
         "context": context_summary(report),
         "findings": findings,
         "markdown": "" if compact else render_markdown(original),

@@ -1,4 +1,4 @@
-"""Plots for flagged findings, drawn by ArviZ with matplotlib, as data URIs.
+"""Plots for flagged findings and diagnoses, drawn with matplotlib (ArviZ for the standard ones), as data URIs.
 
 The caller's matplotlib backend is left as it is (a notebook's inline one included): figures are
 closed after saving, never shown.
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from pymc_doctor import compat
-from pymc_doctor.finding import Finding, PlotRequest
+from pymc_doctor.finding import PlotRequest
 from pymc_doctor.quiet import quiet
 from pymc_doctor.reports.safety import short, visible
 
@@ -21,6 +23,10 @@ if TYPE_CHECKING:
 DPI = 72
 # Longest label drawn: matplotlib lays out every character of every tick and title it draws.
 LABEL_CAP = 40
+# Most panels of per-chain densities in one figure, and most elements of a group drawn over its scale.
+MAX_PANELS = 4
+MAX_ELEMENTS = 50
+DIVERGENT, OTHER = "#d62728", "#7f7f7f"
 
 
 def plot_label(label: str) -> str:
@@ -39,7 +45,7 @@ def _labelled(dataset):
     return dataset.rename(names)
 
 
-def _prior_predictive_figure(finding: Finding):
+def _prior_predictive_figure(item: Any):
     """The prior predictive intervals against the observed range, from the finding's evidence.
 
     A report keeps no prior predictive draws (they can be large), so this is drawn from the
@@ -47,7 +53,7 @@ def _prior_predictive_figure(finding: Finding):
     """
     import matplotlib.pyplot as plt
 
-    evidence = finding.evidence
+    evidence = item.evidence
     figure, axes = plt.subplots(figsize=(6, 1.8))
     rows = [
         ("prior predictive 99.8%", evidence["prior_predictive_998"], "#9ecae1"),
@@ -63,22 +69,112 @@ def _prior_predictive_figure(finding: Finding):
         axes.set_xscale("symlog", linthresh=max(abs(observed[1] - observed[0]), 1e-12))
     axes.set_yticks([])
     axes.set_ylim(-0.7, len(rows) - 0.2)
-    axes.set_xlabel(plot_label(finding.variables[0]) if finding.variables else "")
+    axes.set_xlabel(plot_label(item.variables[0]) if item.variables else "")
     return figure
 
 
-def plot_data_uri(request: PlotRequest, finding: Finding, trace: TraceView | None) -> str:
+def _values(trace: TraceView, name: str) -> np.ndarray:
+    """The draws of a variable (its first ``MAX_ELEMENTS`` elements) or of one element, as (chain, draw, element)."""
+    if name in trace.posterior.data_vars:
+        size = int(np.prod([trace.posterior[name].sizes[dim] for dim in trace.dims_of(name)]))
+        return trace.draws_of(name, (0, min(size, MAX_ELEMENTS)))
+    return trace.elements([name])[name].values.astype(float)[:, :, None]
+
+
+def _positive(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool((finite > 0).all())
+
+
+def _scatter_figure(request: PlotRequest, trace: TraceView):
+    """The draws of the second variable over the first, divergent ones apart, with a legend.
+
+    A ``funnel`` draws every element of the second variable (a group) over its scale, on a log axis
+    when the scale is positive: on a linear one the neck, at small values, is squeezed against the
+    axis. A ``pair`` draws two elements on linear axes, where a ridge stays a straight line.
+    """
+    import matplotlib.pyplot as plt
+
+    first, second = request.variables[:2]
+    y = _values(trace, second)
+    x = np.broadcast_to(_values(trace, first), y.shape)
+    diverging = trace.stat("diverging")
+    divergent = np.zeros(y.shape, bool) if diverging is None else np.broadcast_to(diverging[..., None] > 0, y.shape)
+    figure, axes = plt.subplots(figsize=(5.5, 4), layout="constrained")
+    axes.scatter(x[~divergent], y[~divergent], s=6, alpha=0.35, color=OTHER, linewidths=0, label="not divergent")
+    if diverging is not None:
+        count = int((diverging > 0).sum())
+        axes.scatter(x[divergent], y[divergent], s=14, color=DIVERGENT, linewidths=0, label=f"divergent ({count})")
+    if request.kind == "funnel" and _positive(x):
+        axes.set_xscale("log")
+    axes.set_xlabel(plot_label(first) + (" (log axis)" if axes.get_xscale() == "log" else ""))
+    size = trace.posterior[second].size // (trace.chains * trace.draws) if second in trace.posterior else 1
+    every = (
+        "" if size == 1 else " (every element)" if size == y.shape[2] else f" (first {y.shape[2]} of {size} elements)"
+    )
+    axes.set_ylabel(plot_label(second) + every)
+    axes.legend(loc="best", fontsize=8, markerscale=2)
+    return figure
+
+
+def _density(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A Gaussian kernel density with Scott's bandwidth: enough to show where a chain sits."""
+    spread = values.std()
+    if not np.isfinite(spread) or spread == 0:
+        return np.zeros_like(grid)
+    width = 1.06 * spread * values.size ** (-1 / 5)
+    z = (grid[:, None] - values[None, :]) / width
+    return np.exp(-0.5 * z * z).sum(axis=1) / (values.size * width * np.sqrt(2 * np.pi))
+
+
+def _densities_figure(request: PlotRequest, trace: TraceView):
+    """Each chain's density of each element: chains in separate modes sit apart."""
+    import matplotlib.pyplot as plt
+
+    labels = request.variables[:MAX_PANELS]
+    draws = trace.elements(labels)
+    figure, panels = plt.subplots(len(labels), 1, figsize=(6, 1.9 * len(labels)), layout="constrained", squeeze=False)
+    for axes, label in zip(panels[:, 0], labels, strict=True):
+        values = draws[label].transpose("chain", "draw").values.astype(float)
+        finite = values[np.isfinite(values)]
+        grid = np.linspace(finite.min(), finite.max(), 200) if finite.size else np.zeros(1)
+        for chain, chain_values in enumerate(values):
+            chain_values = chain_values[np.isfinite(chain_values)]
+            axes.plot(grid, _density(chain_values, grid), label=f"chain {chain}")
+        axes.set_title(plot_label(label), fontsize=10)
+        axes.set_yticks([])
+    panels[0, 0].legend(loc="best", fontsize=8)
+    return figure
+
+
+def _arviz_figure(request: PlotRequest, trace: TraceView):
+    labels = request.variables or tuple(trace.element_labels(trace.variable_names()[0])[:1])
+    figure = compat.plot_figure(request.kind, _labelled(trace.elements(labels)), trace.sample_stats)
+    # ArviZ lays panels out on a fixed grid, where a title meets the tick labels of the panel above.
+    figure.set_layout_engine("constrained")
+    return figure
+
+
+def plot_figure(request: PlotRequest, item: Any, trace: TraceView | None):
+    """The matplotlib Figure of ``request``, made by ``item`` (a finding or a diagnosis, whose evidence
+    some plots read); raises when it cannot be drawn. The caller closes it."""
+    if request.kind == "prior_predictive":
+        return _prior_predictive_figure(item)
+    if trace is None:
+        raise ValueError("the report has no trace to draw from")
+    if request.kind in ("pair", "funnel"):
+        return _scatter_figure(request, trace)
+    if request.kind == "densities":
+        return _densities_figure(request, trace)
+    return _arviz_figure(request, trace)
+
+
+def plot_data_uri(request: PlotRequest, item: Any, trace: TraceView | None) -> str:
     """A PNG data URI; raises when the plot cannot be drawn (the renderer says so instead)."""
     import matplotlib.pyplot as plt
 
     with quiet("arviz", "matplotlib"):
-        if request.kind == "prior_predictive":
-            figure = _prior_predictive_figure(finding)
-        else:
-            if trace is None:
-                raise ValueError("the report has no trace to draw from")
-            labels = request.variables or tuple(trace.element_labels(trace.variable_names()[0])[:1])
-            figure = compat.plot_figure(request.kind, _labelled(trace.elements(labels)), trace.sample_stats)
+        figure = plot_figure(request, item, trace)
         try:
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")

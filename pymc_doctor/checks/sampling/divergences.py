@@ -180,16 +180,18 @@ def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str,
     return fix, smaller_steps.code, (*steps, nutpie)
 
 
-def _divergence_plots(trace: TraceView, found: dict[str, Any]) -> tuple[PlotRequest, ...]:
-    """Divergent draws over the two coordinates that show where they sit (a funnel: scale against group)."""
+def _divergence_plots(found: dict[str, Any]) -> tuple[PlotRequest, ...]:
+    """Divergent draws over the coordinates the finding names: a funnel's scale against every element
+    of its group (an element picked from it would stand for a group it does not name), or the two
+    variables they sit furthest from the rest at."""
     clear = found["clear"]
     if found["hierarchy"]:
-        pair = (clear[0]["label"], trace.element_labels(found["hierarchy"]["group"])[0])
-    elif len(clear) >= 2:
+        scale, group = clear[0]["label"], found["hierarchy"]["group"]
+        return (PlotRequest("funnel", (scale, group), f"Divergent draws over {scale} and every element of {group}"),)
+    if len(clear) >= 2:
         pair = (clear[0]["label"], clear[1]["label"])
-    else:
-        return ()
-    return (PlotRequest("pair", pair, f"Divergent draws over {pair[0]} and {pair[1]}"),)
+        return (PlotRequest("pair", pair, f"Divergent draws over {pair[0]} and {pair[1]}"),)
+    return ()
 
 
 @rule(
@@ -248,5 +250,5 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
         fix=fix,
         fix_code=fix_code,
         rerun=rerun,
-        plots=_divergence_plots(trace, found),
+        plots=_divergence_plots(found),
     )

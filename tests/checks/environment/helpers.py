@@ -8,11 +8,12 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from pymc_doctor.catalog import find_rule
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import StaticFacts
 from pymc_doctor.probes.protocol import ProbeResult
-from pymc_doctor.registry import CannotCheck, find_rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.subject import Subject
 
 DROP = object()

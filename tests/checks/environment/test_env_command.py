@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.checks.environment import PROBE_READERS
-from pymc_doctor.registry import all_rules
 from tests.checks.environment.helpers import DROP, check, facts
 from tests.checks.environment.scenarios import (
     HEALTHY_NOTES,

@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from pymc_doctor.registry import all_rules
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.remedies import environment as fixes
 from tests.checks.environment.helpers import GB, check, facts
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 import pymc_doctor
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.finding import Finding
-from pymc_doctor.registry import RULES, all_rules, rule
+from pymc_doctor.registry import RULES, rule
 from tests.checks.explain.errors import BLAS_MISSING, NO_COMPILER, only, raised
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import pymc_doctor
 from pymc_doctor import examples
-from pymc_doctor.registry import all_rules
+from pymc_doctor.catalog import all_rules
 from tests.checks.model.support import RNG, N, Y, lint, only, regression, report_of
 from tests.support import findings_of, load
 

@@ -7,8 +7,8 @@ from functools import cache
 import numpy as np
 import xarray as xr
 
+from pymc_doctor.catalog import all_rules
 from pymc_doctor.compat import trace_view
-from pymc_doctor.registry import all_rules
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from tests.support import load

@@ -7,7 +7,8 @@ import ast
 import pytest
 
 import pymc_doctor
-from pymc_doctor.registry import CannotCheck, all_rules
+from pymc_doctor.catalog import all_rules
+from pymc_doctor.registry import CannotCheck
 from tests.checks.sampling.helpers import committed
 from tests.support import arviz_example, findings_of, load
 
