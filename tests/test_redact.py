@@ -72,8 +72,10 @@ def test_report_redaction_reaches_every_field():
 
 
 def _trace_with_private_labels(path, labels):
-    """The centered eight schools with the schools renamed: coordinates reach the findings' element names."""
+    """The centered eight schools with the schools renamed and one chain of `theta` shifted, so that
+    R-hat flags its elements and the coordinates reach the findings' element names."""
     posterior = xr.open_dataset(trace_path("centered_eight"), group="posterior").load()
+    posterior["theta"] = posterior["theta"] + 50.0 * (posterior["chain"] == 0)
     stats = xr.open_dataset(trace_path("centered_eight"), group="sample_stats").load()
     posterior.assign_coords(school=labels).to_netcdf(path, group="posterior", engine="h5netcdf")
     stats.to_netcdf(path, group="sample_stats", mode="a", engine="h5netcdf")

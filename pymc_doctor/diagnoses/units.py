@@ -27,8 +27,8 @@ class Evidence:
 
     @property
     def codes(self) -> list[str]:
-        """The codes of the findings explained, each once."""
-        return list(dict.fromkeys(f.code for f in self.findings))
+        """The codes of the findings explained, each once, in code order (whatever order the rules ran in)."""
+        return sorted({f.code for f in self.findings})
 
     def diagnosis(
         self,
