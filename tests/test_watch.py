@@ -73,6 +73,16 @@ def test_a_crash_of_the_doctor_never_reaches_the_user(capfd):
     assert "could not check this sampling run (RuntimeError: the doctor fell over)" in err
 
 
+def test_sampling_the_doctor_starts_itself_is_not_checked(capfd):
+    def never(idata, model, namespace):
+        raise AssertionError("checked the doctor's own run")
+
+    trace = load("bioassay")
+    with pm.Model(), watching.paused():
+        assert watching._wrapped(lambda **kwargs: trace, never)() is trace
+    assert capfd.readouterr().err == "" and not watching._paused
+
+
 def test_a_run_without_inferencedata_is_passed_through_unchecked(capfd):
     def never(idata, model, namespace):
         raise AssertionError("checked a MultiTrace")
