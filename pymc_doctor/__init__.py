@@ -188,24 +188,26 @@ def treat(
 
     from pymc_doctor.compat import trace_view
     from pymc_doctor.treatment import treat as run_treatment
+    from pymc_doctor.watching.hooks import paused
 
     if not _is_model(model):
         raise TypeError(f"treat() takes a pm.Model, not a {type(model).__name__}")
     if namespace is None:
         namespace = _caller_namespace()
-    if idata is None:
-        import pymc as pm
+    with paused():  # the doctor's own sampling is not shown as the user's while watching
+        if idata is None:
+            import pymc as pm
 
-        with model:
-            idata = pm.sample(random_seed=random_seed, progressbar=progress)
-    report = _check(idata, model, None, None, None, None, namespace)
+            with model:
+                idata = pm.sample(random_seed=random_seed, progressbar=progress)
+        report = _check(idata, model, None, None, None, None, namespace)
 
-    def say(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        def say(message: str) -> None:
+            print(message, file=sys.stderr, flush=True)
 
-    report.treatment = run_treatment(
-        model, trace_view(idata), report, budget=budget, random_seed=random_seed, progress=say if progress else None
-    )
+        report.treatment = run_treatment(
+            model, trace_view(idata), report, budget=budget, random_seed=random_seed, progress=say if progress else None
+        )
     return report
 
 

@@ -73,6 +73,16 @@ def test_a_crash_of_the_doctor_never_reaches_the_user(capfd):
     assert "could not check this sampling run (RuntimeError: the doctor fell over)" in err
 
 
+def test_sampling_the_doctor_starts_itself_is_not_checked(capfd):
+    def never(idata, model, namespace):
+        raise AssertionError("checked the doctor's own run")
+
+    trace = load("bioassay")
+    with pm.Model(), watching.paused():
+        assert watching._wrapped(lambda **kwargs: trace, never)() is trace
+    assert capfd.readouterr().err == "" and not watching._paused
+
+
 def test_a_run_without_inferencedata_is_passed_through_unchecked(capfd):
     def never(idata, model, namespace):
         raise AssertionError("checked a MultiTrace")
@@ -233,17 +243,25 @@ def test_a_nutpie_run_is_checked(watched, capfd):
 
 @pytest.mark.slow
 def test_pymc_doctor_run_watches_a_script(tmp_path):
+    """The issue's script: a model built in a function from a DataFrame with a shuffled index, with a
+    Binomial observing fractional counts; `run` names both without the script calling the doctor."""
     script = tmp_path / "tiny.py"
     script.write_text(
         textwrap.dedent(
             """
             import sys
             import numpy as np
-import pandas as pd
+            import pandas as pd
             import pymc as pm
 
-            with pm.Model():
-                pm.Normal("y", pm.Normal("mu", 0, 1), 1, observed=np.random.default_rng(1).normal(size=20))
+            def build():
+                rng = np.random.default_rng(0)
+                df = pd.DataFrame({"k": rng.integers(0, 10, 20) + 0.5}, index=rng.permutation(20))
+                with pm.Model() as model:
+                    pm.Binomial("k", n=10, p=pm.Beta("p", 1, 1), observed=df["k"])
+                return model
+
+            with build():
                 pm.sample(draws=100, tune=100, chains=2, cores=1, random_seed=3, progressbar=False)
             print("argv", sys.argv[1:])
             """
@@ -254,4 +272,17 @@ import pandas as pd
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "argv ['--flag', 'x']" in result.stdout
-    assert "pymc-doctor: " in result.stderr and "checks ran" in result.stderr
+    assert "error   MOD307 `k` (Binomial) observes non-integer values" in result.stderr
+    assert "warning MOD301 The model reads the pandas DataFrame `df`" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_nutpie_run_of_the_centered_eight_schools_shows_the_funnel(watched, capfd):
+    pytest.importorskip("nutpie")
+    from pymc_doctor.examples import centered_eight
+
+    with centered_eight():
+        pm.sample(nuts_sampler="nutpie", chains=4, random_seed=5, progressbar=False)
+    err = capfd.readouterr().err
+    assert "DX101 A funnel: `theta` is centered on `tau`" in err
+    assert pymc_doctor.last_report().context["trace"]["library"] == "nutpie"

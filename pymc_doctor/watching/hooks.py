@@ -8,11 +8,12 @@ PyMC returned, untouched; a failure of the doctor is reported in one line and ne
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pymc_doctor.watching import capture
@@ -31,6 +32,17 @@ PREFIX = "pymc-doctor"
 # (module, attribute) -> the original object, while watching.
 _patched: dict[tuple[str, str], Any] = {}
 _last: dict[str, Any] = {}
+_paused: list[bool] = []
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Sampling that the doctor starts itself (``treat``'s re-runs) is not checked as the user's."""
+    _paused.append(True)
+    try:
+        yield
+    finally:
+        _paused.pop()
 
 
 def watching() -> bool:
@@ -75,6 +87,8 @@ def _wrapped(original: Callable, check: Callable) -> Callable:
     @functools.wraps(original)
     def sample(*args, **kwargs):
         result = original(*args, **kwargs)
+        if _paused:
+            return result
         caller = sys._getframe(1)
         namespace = {**caller.f_globals, **caller.f_locals}
         _examine(result, kwargs.get("model"), namespace, check)
