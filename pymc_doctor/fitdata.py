@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from pymc_doctor import compat
+from pymc_doctor import compat, fitstats
 from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
 from pymc_doctor.trace import TraceView
@@ -129,3 +129,23 @@ def observations(predictive_groups: dict[str, Any], name: str) -> tuple[np.ndarr
     dims = tuple(str(d) for d in observed.dims)
     replicated = replicated.stack(sample=("chain", "draw")).transpose("sample", *dims)
     return replicated.values.reshape(replicated.sizes["sample"], -1), observed.values.reshape(-1), dims
+
+
+def loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    """ArviZ's PSIS-LOO (``fitstats.loo``) of each observed variable with a pointwise log-likelihood, with its
+    ``name``, the ``draws`` it used, whether the doctor computed the log-likelihood (``drawn``) and in how
+    many ``seconds``."""
+    return _cached(trace, model, "loo", lambda: _loo(trace, model))
+
+
+def _loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    data = log_likelihood(trace, model)
+    found = []
+    for name in map(str, data["log_likelihood"].data_vars):
+        groups = {"posterior": data["posterior"], "log_likelihood": data["log_likelihood"]}
+        result = fitstats.loo(groups, name)
+        draws = data["posterior"].sizes["chain"] * data["posterior"].sizes["draw"]
+        found.append({"name": name, **result, "draws": draws, "drawn": data["drawn"], "seconds": data["seconds"]})
+    if not found:
+        raise CannotCheck("the log_likelihood group holds no variable")
+    return found
