@@ -28,6 +28,13 @@ def test_outliers_get_high_pareto_k_named_by_their_coordinates():
     ast.parse(finding.fix_code)
 
 
+def test_the_threshold_chooses_the_observations_and_k_above_1_is_an_error():
+    (finding,) = check(load("fit_outliers"), select=["FIT201"], max_pareto_k=0.9).findings
+    assert finding.variables == ("y[7]", "y[23]")  # worst first: k̂ 1.19 and 1.09; y[41] has 0.80
+    assert finding.severity == "error" and finding.fix_code == ""
+    assert check(load("fit_outliers"), select=["FIT201"], max_pareto_k=1.5).findings == []
+
+
 def test_the_numbers_are_arviz_own():
     (finding,) = findings_of(check(load("fit_outliers"), select=["FIT201"]), "FIT201")
     with warnings.catch_warnings():
