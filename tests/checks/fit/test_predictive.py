@@ -9,9 +9,10 @@ import pytest
 from scipy import stats
 
 import pymc_doctor
-from pymc_doctor import compat, fitstats
+from pymc_doctor import compat, fitdata, fitstats
 from pymc_doctor.remedies import fit as fixes
 from tests.checks.fit.helpers import check, codes, container, groups
+from tests.checks.fit.models import MODELS
 from tests.support import findings_of, load
 
 
@@ -107,3 +108,12 @@ def test_replicates_are_drawn_from_the_model_and_the_trace_is_left_as_it_was():
     assert report.findings[0].evidence["drawn_by_doctor"] is True
     after = compat.trace_groups(trace)
     assert set(after) == set(before) and all(after[name].identical(before[name]) for name in before)
+
+
+def test_the_draws_computed_on_shrink_as_the_observations_grow():
+    model = MODELS["poisson"]()  # 120 observations
+    assert fitdata.draw_limit(model, 500) == 500
+    assert fitdata.draw_limit(model, 500, budget=12_000) == 100
+    assert fitdata.draw_limit(model, 500, budget=120) == fitdata.MIN_DRAWS
+    posterior = groups("poisson")["posterior"]
+    assert fitdata.thinned(posterior, 100).sizes["draw"] == 50  # 2 chains of 1,000, every 20th
