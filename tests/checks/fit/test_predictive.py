@@ -26,6 +26,14 @@ def test_overdispersed_counts_fire_spread_with_the_negative_binomial_fix():
     ast.parse(finding.fix_code)
 
 
+def test_gross_outliers_fire_spread_with_the_student_t_fix():
+    (finding,) = check(load("fit_outliers"), "outliers", select=["FIT1"]).findings
+    assert finding.code == "FIT101" and "heavy tails" in finding.title
+    assert finding.evidence["statistics"]["max"]["p"] < 0.01
+    assert 'pm.StudentT("y", mu=mu, sigma=sigma, nu=y_nu' in finding.fix_code
+    ast.parse(finding.fix_code)
+
+
 def test_excess_zeros_fire_zeros_with_a_zero_inflated_fix():
     report = check(load("fit_zero_inflated"), "zero_inflated", select=["FIT1"])
     (finding,) = findings_of(report, "FIT102")
