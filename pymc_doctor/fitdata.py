@@ -1,8 +1,9 @@
 """The draws that judge a model's fit, from the trace or, when it lacks them, drawn from the model.
 
 Posterior predictive draws and the pointwise log-likelihood are read from the trace's groups; when a
-group is missing and the model is given, PyMC computes it from a thinned copy of the posterior,
-seeded, and the user's trace object is never extended. Each is computed once per trace and model.
+group is missing and the model is given, PyMC computes it from a thinned copy of the posterior
+(fewer draws the more the model observes, ``draw_limit``), seeded, and the user's trace object is
+never extended. Each is computed once per trace and model.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from pymc_doctor import compat
+from pymc_doctor import compat, fitstats
 from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
 from pymc_doctor.trace import TraceView
@@ -25,6 +26,10 @@ PREDICTIVE_SEED = 20261202
 MAX_PREDICTIVE_DRAWS = 500
 # Posterior draws used for the log-likelihood: PSIS needs more draws than p-values for a stable k̂.
 MAX_LIKELIHOOD_DRAWS = 2000
+# Values (draws x observations) the doctor computes at most, which bounds its time and memory (160 MB
+# of float64): a model with a million observations gets 20 draws, not 2,000.
+VALUE_BUDGET = 20_000_000
+MIN_DRAWS = 20
 
 _CACHE: weakref.WeakKeyDictionary[TraceView, dict[tuple[str, int], Any]] = weakref.WeakKeyDictionary()
 
@@ -34,6 +39,18 @@ def thinned(posterior: xr.Dataset, max_draws: int) -> xr.Dataset:
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     step = max(1, int(np.ceil(chains * draws / max_draws)))
     return posterior.isel(draw=slice(None, None, step))
+
+
+def draw_limit(model: Any, most: int, budget: int = VALUE_BUDGET) -> int:
+    """How many posterior draws to compute on: ``most``, fewer when the model observes so much that
+    ``most`` draws of every observation exceed ``budget`` values (never under ``MIN_DRAWS``)."""
+    from pymc_doctor.modelgraph import facts
+
+    try:
+        observations = sum(int(np.size(values)) for values in facts(model).observed_values.values())
+    except Exception:  # data the doctor cannot evaluate: keep the default
+        return most
+    return max(MIN_DRAWS, min(most, budget // max(observations, 1)))
 
 
 def _cached(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> Any:
@@ -76,7 +93,7 @@ def _predictive(trace: TraceView, model: Any) -> dict[str, Any]:
         raise CannotCheck("the trace has no posterior predictive draws and observed data, and no model was given")
     import pymc as pm
 
-    container = compat.arviz_container({"posterior": thinned(trace.posterior, MAX_PREDICTIVE_DRAWS)})
+    container = compat.arviz_container({"posterior": thinned(trace.posterior, draw_limit(model, MAX_PREDICTIVE_DRAWS))})
     drawn, seconds = _drawn_by_pymc(
         "posterior predictive draws",
         lambda: pm.sample_posterior_predictive(
@@ -112,7 +129,7 @@ def _log_likelihood(trace: TraceView, model: Any) -> dict[str, Any]:
         raise CannotCheck("the trace has no log_likelihood group, and no model was given to compute it")
     import pymc as pm
 
-    posterior = thinned(trace.posterior, MAX_LIKELIHOOD_DRAWS)
+    posterior = thinned(trace.posterior, draw_limit(model, MAX_LIKELIHOOD_DRAWS))
     container = compat.arviz_container({"posterior": posterior})
     computed, seconds = _drawn_by_pymc(
         "pointwise log-likelihood",
@@ -129,3 +146,23 @@ def observations(predictive_groups: dict[str, Any], name: str) -> tuple[np.ndarr
     dims = tuple(str(d) for d in observed.dims)
     replicated = replicated.stack(sample=("chain", "draw")).transpose("sample", *dims)
     return replicated.values.reshape(replicated.sizes["sample"], -1), observed.values.reshape(-1), dims
+
+
+def loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    """ArviZ's PSIS-LOO (``fitstats.loo``) of each observed variable with a pointwise log-likelihood, with its
+    ``name``, the ``draws`` it used, whether the doctor computed the log-likelihood (``drawn``) and in how
+    many ``seconds``."""
+    return _cached(trace, model, "loo", lambda: _loo(trace, model))
+
+
+def _loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    data = log_likelihood(trace, model)
+    found = []
+    for name in map(str, data["log_likelihood"].data_vars):
+        groups = {"posterior": data["posterior"], "log_likelihood": data["log_likelihood"]}
+        result = fitstats.loo(groups, name)
+        draws = data["posterior"].sizes["chain"] * data["posterior"].sizes["draw"]
+        found.append({"name": name, **result, "draws": draws, "drawn": data["drawn"], "seconds": data["seconds"]})
+    if not found:
+        raise CannotCheck("the log_likelihood group holds no variable")
+    return found

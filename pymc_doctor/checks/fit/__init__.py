@@ -2,6 +2,6 @@
 checks, PSIS-LOO). One module per topic; importing this package registers the rules of all of them.
 """
 
-from pymc_doctor.checks.fit import predictive
+from pymc_doctor.checks.fit import loo, predictive
 
-__all__ = ["predictive"]
+__all__ = ["loo", "predictive"]

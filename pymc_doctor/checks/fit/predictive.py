@@ -116,7 +116,7 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     """
     for variable in detect_spread(subject, ppc_tail):
         lik = likelihood(subject.model, variable["name"], variable["dims"])
-        kind = "overdispersion" if variable["counts"] else "heavier tails or more spread"
+        kind = "overdispersion" if variable["counts"] else "heavy tails"
         wider = fixes.WIDER_SPREAD.get(lik.distribution or "")
         if wider:
             fix = f"Use a `{wider}` likelihood in place of `{lik.distribution}`: it has a parameter for the spread."
@@ -133,7 +133,7 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
             f"`{variable['name']}`: more spread than the model reproduces ({kind})",
             f"The data of `{variable['name']}` spread wider than data replicated from the posterior: "
             f"{_shown(variable['pvalues'], variable['statistics'])}. The likelihood"
-            f"{f' ({lik.distribution})' if lik.distribution else ''} cannot describe this {kind}.",
+            f"{f' ({lik.distribution})' if lik.distribution else ''} cannot describe such {kind}.",
             variables=(variable["name"],),
             evidence=_evidence(variable, variable["statistics"]),
             fix=fix,

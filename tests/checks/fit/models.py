@@ -8,8 +8,8 @@ import pymc as pm
 
 SEED = 20261202
 COUNTS = 120
-POINTS = 60
-# The observations of `outliers` moved 12 noise sds away from the line.
+POINTS = 150
+# The observations of `outliers` moved 20 noise sds away from the line.
 OUTLIERS = (7, 23, 41)
 
 
@@ -57,7 +57,7 @@ def _line(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def outliers() -> pm.Model:
     """Normal regression of data with three gross outliers (indices ``OUTLIERS``)."""
     y, x = _line(SEED + 3)
-    y[list(OUTLIERS)] += 12 * 0.5 * np.array([1, -1, 1])
+    y[list(OUTLIERS)] += 20 * 0.5 * np.array([1, -1, 1])
     return _regression(y, x)
 
 

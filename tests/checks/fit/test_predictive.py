@@ -9,14 +9,15 @@ import pytest
 from scipy import stats
 
 import pymc_doctor
-from pymc_doctor import compat, fitstats
+from pymc_doctor import compat, fitdata, fitstats
 from pymc_doctor.remedies import fit as fixes
 from tests.checks.fit.helpers import check, codes, container, groups
+from tests.checks.fit.models import MODELS
 from tests.support import findings_of, load
 
 
 def test_overdispersed_counts_fire_spread_with_the_negative_binomial_fix():
-    report = check(load("fit_overdispersed"), "overdispersed")
+    report = check(load("fit_overdispersed"), "overdispersed", select=["FIT1"])
     assert codes(report) == ["FIT101"]  # the zeros follow from the spread: no FIT102
     (finding,) = report.findings
     assert finding.evidence["statistics"]["sd"]["p"] < 0.01
@@ -25,8 +26,16 @@ def test_overdispersed_counts_fire_spread_with_the_negative_binomial_fix():
     ast.parse(finding.fix_code)
 
 
+def test_gross_outliers_fire_spread_with_the_student_t_fix():
+    (finding,) = check(load("fit_outliers"), "outliers", select=["FIT1"]).findings
+    assert finding.code == "FIT101" and "heavy tails" in finding.title
+    assert finding.evidence["statistics"]["max"]["p"] < 0.01
+    assert 'pm.StudentT("y", mu=mu, sigma=sigma, nu=y_nu' in finding.fix_code
+    ast.parse(finding.fix_code)
+
+
 def test_excess_zeros_fire_zeros_with_a_zero_inflated_fix():
-    report = check(load("fit_zero_inflated"), "zero_inflated")
+    report = check(load("fit_zero_inflated"), "zero_inflated", select=["FIT1"])
     (finding,) = findings_of(report, "FIT102")
     assert finding.evidence["statistics"]["zeros"]["observed"] > 0.35
     assert finding.evidence["negative_binomial_zero_share"] < 0.25
@@ -36,13 +45,13 @@ def test_excess_zeros_fire_zeros_with_a_zero_inflated_fix():
 
 @pytest.mark.parametrize("name", ["poisson", "regression"])
 def test_well_specified_models_stay_silent(name):
-    report = check(load(f"fit_{name}"))
+    report = check(load(f"fit_{name}"), select=["FIT1"])
     assert report.findings == []
     assert {"FIT101", "FIT102", "FIT103"} <= set(report.checks_run)
 
 
 def test_a_trace_alone_is_judged_and_the_fix_is_prose():
-    report = check(load("fit_overdispersed"))
+    report = check(load("fit_overdispersed"), select=["FIT1"])
     (finding,) = report.findings
     assert "NegativeBinomial" in finding.fix and finding.fix_code == ""
 
@@ -60,7 +69,7 @@ def test_without_replicates_or_model_the_rules_do_not_apply_and_say_why_when_ask
     trace = container("poisson", without=("posterior_predictive",))
     unasked = pymc_doctor.check(trace)
     assert not {"FIT101", "FIT102", "FIT103"} & {*unasked.checks_run, *(s.code for s in unasked.checks_skipped)}
-    report = check(trace)
+    report = check(trace, select=["FIT1"])
     assert report.findings == []
     reasons = {skipped.code: skipped.reason for skipped in report.checks_skipped}
     assert {"FIT101", "FIT102", "FIT103"} <= set(reasons)
@@ -102,8 +111,17 @@ def test_fix_code_spells_any_name_safely():
 def test_replicates_are_drawn_from_the_model_and_the_trace_is_left_as_it_was():
     trace = container("overdispersed", without=("posterior_predictive",))
     before = {name: data.copy(deep=True) for name, data in compat.trace_groups(trace).items()}
-    report = check(trace, "overdispersed")
+    report = check(trace, "overdispersed", select=["FIT1"])
     assert codes(report) == ["FIT101"]
     assert report.findings[0].evidence["drawn_by_doctor"] is True
     after = compat.trace_groups(trace)
     assert set(after) == set(before) and all(after[name].identical(before[name]) for name in before)
+
+
+def test_the_draws_computed_on_shrink_as_the_observations_grow():
+    model = MODELS["poisson"]()  # 120 observations
+    assert fitdata.draw_limit(model, 500) == 500
+    assert fitdata.draw_limit(model, 500, budget=12_000) == 100
+    assert fitdata.draw_limit(model, 500, budget=120) == fitdata.MIN_DRAWS
+    posterior = groups("poisson")["posterior"]
+    assert fitdata.thinned(posterior, 100).sizes["draw"] == 50  # 2 chains of 1,000, every 20th
