@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 from pymc_doctor.modelgraph.evaluation import ModelEvaluation
-from pymc_doctor.modelgraph.graph import constant_value, dist_params, parameter_names, scalar_op, transparent_base
+from pymc_doctor.modelgraph.graph import (
+    constant_value,
+    dist_params,
+    distribution_name,
+    parameter_names,
+    scalar_op,
+    transparent_base,
+)
+from pymc_doctor.modelgraph.positivity import DRAW_CONSTRAINTS
 from pymc_doctor.quiet import quiet
 
 
@@ -88,7 +96,25 @@ def constraints_of(model, term) -> list[Constraint]:
                             parameter = name
                             break
                 found.append(Constraint(term, base, relation, bound, str(node.op.msg), parameter, sign_only))
-    return found
+    return found + _draw_constraints(term, free, found)
+
+
+def _draw_constraints(term, free: dict[int, Any], found: list[Constraint]) -> list[Constraint]:
+    """The constraints of ``DRAW_CONSTRAINTS`` on ``term``'s parameters that free variables reach directly
+    and its log-probability's checks missed."""
+    params = dist_params(term)
+    seen = {(id(c.variable), c.relation, c.bound) for c in found}
+    extra = []
+    for position, name, relation, bound, message in DRAW_CONSTRAINTS.get(distribution_name(term), ()):
+        if position >= len(params):
+            continue
+        base, sign_only = transparent_base(params[position], sign=True)
+        if id(base) not in free or (id(base), relation, bound) in seen:
+            continue
+        if sign_only and not (bound == 0 and relation in (">", ">=")):
+            continue
+        extra.append(Constraint(term, base, relation, bound, message, name, sign_only))
+    return extra
 
 
 class ModelConstraints(ModelEvaluation):

@@ -12,17 +12,14 @@ from pymc_doctor.checks.model.common import (
     finding,
     model_facts,
     model_rule,
-    source_name,
-    spelled_parameters,
     top_level,
     typical_magnitude,
 )
 from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.modelgraph import ModelFacts, dist_params, distribution_name, nice, transparent_base
+from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies.model import (
-    beta_likelihood_code,
-    lognormal_likelihood_code,
     prior_code,
     prior_predictive_code,
 )
@@ -208,13 +205,28 @@ class ImpossiblePredictive:
     distribution: str
     proportion: bool
     share: float
-    normal: tuple[str, str] | None  # a Normal likelihood's mu and sigma, as the user spells them
-    observed: str  # the user's spelling of the data
+
+
+def _likelihood_allows(f: ModelFacts, rv, value: float) -> bool:
+    """Whether the likelihood ``rv`` gives ``value`` (every element) a finite density at the initial point."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    probe = pt.tensor("probe", shape=rv.type.shape, dtype=rv.dtype)
+    with quiet("pymc"):
+        logp = pm.logp(rv, probe, warn_rvs=False)
+    try:
+        values = np.full(np.shape(f.observed_values[rv.name]), value, dtype=rv.dtype)
+        fn = f.compile([logp], extra_inputs=[probe])
+        return bool(np.all(np.isfinite(np.asarray(fn(**f.initial_point, probe=values)[0]))))
+    except Exception:  # not evaluable alone: nothing shows the support excludes it
+        return True
 
 
 def impossible_predictives(f: ModelFacts, max_impossible_share: float) -> list[ImpossiblePredictive]:
     """Continuous observed variables with nonnegative data (or proportions in [0, 1]) whose prior predictive
-    draws are negative (or outside [0, 1]) more than ``max_impossible_share`` of the time."""
+    draws are negative (or outside [0, 1]) more than ``max_impossible_share`` of the time, where the
+    likelihood's own support excludes those values: data that merely never show a sign are no proof."""
     found = []
     for rv in f.observed:
         if not rv.dtype.startswith("float"):
@@ -228,10 +240,10 @@ def impossible_predictives(f: ModelFacts, max_impossible_share: float) -> list[I
         share = float(((finite < 0) | (finite > 1) if proportion else finite < 0).mean())
         if share <= max_impossible_share:
             continue
-        spelled = spelled_parameters(f, rv) if distribution == "Normal" else None
-        normal = (spelled["mu"], spelled["sigma"]) if spelled else None
-        array = source_name(f, f.observed_values[rv.name], f"{rv.name}_data")
-        found.append(ImpossiblePredictive(rv.name, distribution, proportion, share, normal, array))
+        outside = finite[(finite < 0) | (finite > 1)] if proportion else finite[finite < 0]
+        if _likelihood_allows(f, rv, float(outside[0])):
+            continue  # the likelihood itself allows such data: the data not showing them is no proof
+        found.append(ImpossiblePredictive(rv.name, distribution, proportion, share))
     return found
 
 
@@ -240,35 +252,37 @@ def prior_predictive_sign(subject: Subject, max_impossible_share: float) -> Iter
     """Prior predictive data of impossible sign or range.
 
     What it checks: for continuous observed variables whose data are never negative (or are
-    proportions in [0, 1]), the share of seeded prior predictive draws below 0 (or outside [0, 1]).
+    proportions in [0, 1]), the share of seeded prior predictive draws below 0 (or outside [0, 1]),
+    where the likelihood's own support excludes such values. A sign or range is impossible only when
+    the likelihood says so: a Normal regression whose data happen to be positive is not flagged,
+    since data that never show a sign do not prove the quantity cannot take it.
 
     Why it matters: the likelihood allows values the quantity cannot take (negative weights,
     proportions above 1): probability mass is wasted on impossible data, and predictions include them.
 
     Threshold: more than `max_impossible_share` (default 10%) of the draws impossible.
 
-    Example: `pm.Normal("weight", mu, sigma, observed=weights)` with a prior that puts `mu` near 0.
+    Example: a likelihood on positive values whose prior predictive draws still come out negative.
 
-    Fix: a likelihood on the right support (LogNormal or Gamma for positive data, Beta for
-    proportions) or a link function (`pm.math.exp`, `pm.math.invlogit`) for the mean.
+    Fix: make the draws agree with the likelihood's support: a link function (`pm.math.exp`,
+    `pm.math.invlogit`) for the mean, or a `random` that draws only values its `logp` allows.
     """
     for found in impossible_predictives(model_facts(subject), max_impossible_share):
         name = found.name
-        kind, suggestion = ("proportions in [0, 1]", "Beta") if found.proportion else ("never negative", "LogNormal")
-        code = ""
-        if found.normal:
-            rewrite = beta_likelihood_code if found.proportion else lognormal_likelihood_code
-            code = rewrite(name, *found.normal, found.observed)
+        kind, suggestion = ("proportions in [0, 1]", "[0, 1]") if found.proportion else ("never negative", "positive")
         yield finding(
             "MOD602",
             "warning",
             f"Prior predictive `{name}` takes impossible values",
             (
                 f"The data of `{name}` are {kind}, but {found.share:.0%} of the prior predictive draws of its "
-                f"{found.distribution} likelihood are not: the model spends probability on impossible data."
+                f"{found.distribution} likelihood are not, although its density excludes them: the model spends "
+                "probability on impossible data."
             ),
             variables=(name,),
             evidence={"impossible_share": found.share, "data": kind},
-            fix=f"Use a likelihood on the data's support ({suggestion}) or a link function for the mean.",
-            fix_code=code,
+            fix=(
+                f"Make the likelihood's draws agree with its support ({suggestion}): a link function for the "
+                "mean, or a random function that draws only values its density allows."
+            ),
         )

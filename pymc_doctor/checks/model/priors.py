@@ -16,6 +16,7 @@ from pymc_doctor.checks.model.common import (
 )
 from pymc_doctor.finding import Finding
 from pymc_doctor.modelgraph import Constraint, ModelFacts, distribution_name, nice
+from pymc_doctor.modelgraph.positivity import domain_error
 from pymc_doctor.remedies.model import prior_code
 from pymc_doctor.subject import Subject
 
@@ -131,7 +132,11 @@ def scale_prior_sign(subject: Subject) -> Iterator[Finding]:
     What it checks: every parameter that PyMC requires to be positive (it checks `sigma > 0`,
     `mu >= 0` for a Poisson rate, `alpha > 0, beta > 0` for a Gamma), found in the graph from how
     a variable is used, not from its name; the check fires when the free variable feeding it
-    (directly, indexed, broadcast or rescaled) has a prior that puts mass below zero.
+    (directly, indexed, broadcast or rescaled) has a prior that puts mass below zero. The few
+    constraints PyMC enforces only when it draws (a StudentT's or SkewNormal's `sigma`, whose
+    density checks `sigma**-2 > 0`) come from a table tested against every scalar distribution in
+    `pm.distributions`. When the prior predictive itself fails to draw ("The `scale` parameter must
+    be positive"), that failure is quoted as evidence.
 
     Why it matters: wherever the sampler proposes a negative value the log-probability is -inf.
     PyMC's jitter often finds a positive start, so the model may run, with divergences, or stop
@@ -144,7 +149,13 @@ def scale_prior_sign(subject: Subject) -> Iterator[Finding]:
     Fix: a prior on positive values: `HalfNormal` (or `Exponential`) for a scale, `Gamma` for a
     rate, at a scale read from the data or from the prior you gave.
     """
-    for found in positive_priors(model_facts(subject)):
+    f = model_facts(subject)
+    flagged = positive_priors(f)
+    failure = None
+    if flagged:  # PyMC's own draws refusing a parameter confirm it
+        _ = f.prior  # drawing records why the full prior predictive failed
+        failure = f.prior_error if domain_error(f.prior_error) else None
+    for found in flagged:
         name = found.name
         if found.kind == "scale":
             reason = {
@@ -169,6 +180,7 @@ def scale_prior_sign(subject: Subject) -> Iterator[Finding]:
                 f"`{name}` has a {found.prior} prior, which allows values such as {_example(found.allowed):g}, but "
                 f"it is {roles}. Wherever the sampler proposes such a value the log-probability is -inf: expect "
                 'divergences or "Bad initial energy".'
+                + (f" The prior predictive itself fails to draw: {failure}" if failure else "")
             ),
             variables=(name,),
             evidence={
@@ -176,6 +188,7 @@ def scale_prior_sign(subject: Subject) -> Iterator[Finding]:
                 "used_by": sorted({use.term for use in found.uses}),
                 "constraints": sorted({use.check for use in found.uses}),
                 "allowed_values": found.allowed,
+                **({"prior_predictive_error": failure} if failure else {}),
             },
             fix=fix,
             fix_code=code,

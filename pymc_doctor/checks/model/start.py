@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from pymc_doctor.checks.model.common import finding, labels_of, model_facts, model_rule, shown_values
+from pymc_doctor.checks.model.dims import dims_mismatches
 from pymc_doctor.finding import Finding
 from pymc_doctor.modelgraph import ModelFacts, dist_params
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import sample_call
 from pymc_doctor.remedies.model import debug_code
 from pymc_doctor.subject import Subject
@@ -111,9 +113,26 @@ def initial_point(subject: Subject, jitter_starts: int) -> Iterator[Finding]:
     Example: a Poisson likelihood observing a negative count; `sigma = pm.Normal("sigma", 0, 1)`,
     which starts at 0.
 
+    When the evaluation fails because a variable's values do not fit the shape its dims give,
+    the check is skipped with that reason: MOD401 reports the mismatch.
+
     Fix: correct the data or the prior the message names; `model.debug()` prints the details.
     """
     f = model_facts(subject)
+    try:
+        yield from _initial_point_findings(f, jitter_starts)
+    except Exception as exc:
+        mismatched = [found.name for found in dims_mismatches(f)]
+        if not mismatched:
+            raise
+        # the values do not fit the shapes their dims give: MOD401 names them, evaluating here cannot
+        verb = "disagrees with its dims" if len(mismatched) == 1 else "disagree with their dims"
+        raise CannotCheck(
+            f"{names(mismatched)} {verb} (see MOD401), so the starting point cannot be evaluated ({type(exc).__name__})"
+        ) from exc
+
+
+def _initial_point_findings(f: ModelFacts, jitter_starts: int) -> Iterator[Finding]:
     if f.start_error:
         yield finding(
             "MOD201",

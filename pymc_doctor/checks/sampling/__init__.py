@@ -3,6 +3,6 @@
 One module per topic; importing this package registers the rules of all of them.
 """
 
-from pymc_doctor.checks.sampling import convergence, divergences, efficiency, finite, hmc, setup
+from pymc_doctor.checks.sampling import bounds, convergence, divergences, efficiency, finite, hmc, setup
 
-__all__ = ["convergence", "divergences", "efficiency", "finite", "hmc", "setup"]
+__all__ = ["bounds", "convergence", "divergences", "efficiency", "finite", "hmc", "setup"]

@@ -100,3 +100,19 @@ def test_without_jittered_starts_there_is_no_warning():
 
 def test_a_correct_model_starts_fine():
     assert silent(report_of(regression), "MOD201")
+
+
+def observed_longer_than_its_dims():
+    """Ten observations labelled by eight coordinates: evaluating the start fails on the shape."""
+    with pm.Model(coords={"obs": range(8)}) as model:
+        mu = pm.Normal("mu")
+        pm.Normal("y", mu, 1, observed=np.arange(10.0), dims="obs")
+    return model
+
+
+def test_a_dims_mismatch_is_left_to_mod401_with_a_reason():
+    report = report_of(observed_longer_than_its_dims)
+    assert [f.code for f in report.findings if f.code.startswith("INT")] == []
+    assert only(report, "MOD401").variables == ("y",)
+    skipped = {s.code: s.reason for s in report.checks_skipped}
+    assert skipped["MOD201"].startswith("`y` disagrees with its dims (see MOD401)")
