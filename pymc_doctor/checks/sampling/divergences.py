@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,8 +165,10 @@ def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str,
         "Take smaller steps: raise target_accept (cheap; removes a few stray divergences).",
         remedies.sample_call(trace.sampler, target_accept=0.95),
     )
+    # The install line is shell, not Python: it stands in the description, never in the code block.
+    install = "" if importlib.util.find_spec("nutpie") else " Install it first: `pip install nutpie`."
     nutpie = RerunStep(
-        "Try the nutpie sampler, whose mass-matrix adaptation copes better with hard geometry.",
+        f"Try the nutpie sampler, whose mass-matrix adaptation copes better with hard geometry.{install}",
         remedies.sample_call("nutpie", target_accept=0.95),
     )
     child = found["hierarchy"]
