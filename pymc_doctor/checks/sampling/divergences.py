@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,9 +102,10 @@ def divergence_evidence(
         return None
     located = divergence_locations(trace) if divergent >= min_to_locate else []
     clear = [loc for loc in located if abs(loc["divergent_percentile"] - loc["other_percentile"]) >= CLEAR_DISTANCE]
-    top = clear[0] if clear else None
-    # A funnel: divergences at small values of a scalar that sets the scale of a centered group.
-    funnel = top and top["divergent_percentile"] < top["other_percentile"] and top["variable"] == top["label"]
+    neck, child = _funnel_neck(subject, clear)
+    if neck is not None:
+        clear.remove(neck)
+        clear.insert(0, neck)  # the funnel's neck leads, even where an element of its child sits further out
     return {
         "divergences": divergent,
         "draws": diverging.size,
@@ -111,8 +113,21 @@ def divergence_evidence(
         "located": located,
         "clear": clear,
         "severity": "error" if clear or divergent / diverging.size > error_share else "warning",
-        "hierarchy": centered_child(subject, top["variable"], positive=top["positive"]) if funnel else None,
+        "hierarchy": child,
     }
+
+
+def _funnel_neck(subject: Subject, clear: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The first location that is a funnel's neck, a scalar at whose small values divergences sit and
+    which sets the scale of a centered group, with that group; ``(None, None)`` when none is."""
+    for location in clear:
+        small = location["divergent_percentile"] < location["other_percentile"]
+        if location["variable"] != location["label"] or not small:
+            continue
+        child = centered_child(subject, location["variable"], positive=location["positive"])
+        if child is not None:
+            return location, child
+    return None, None
 
 
 def _divergence_message(found: dict[str, Any]) -> str:
@@ -150,8 +165,10 @@ def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str,
         "Take smaller steps: raise target_accept (cheap; removes a few stray divergences).",
         remedies.sample_call(trace.sampler, target_accept=0.95),
     )
+    # The install line is shell, not Python: it stands in the description, never in the code block.
+    install = "" if importlib.util.find_spec("nutpie") else " Install it first: `pip install nutpie`."
     nutpie = RerunStep(
-        "Try the nutpie sampler, whose mass-matrix adaptation copes better with hard geometry.",
+        f"Try the nutpie sampler, whose mass-matrix adaptation copes better with hard geometry.{install}",
         remedies.sample_call("nutpie", target_accept=0.95),
     )
     child = found["hierarchy"]

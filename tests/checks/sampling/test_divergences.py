@@ -165,3 +165,20 @@ def test_in_neals_funnel_the_child_of_the_neck_is_rewritten_with_its_shape():
     lint = pymc_doctor.lint(model)
     (centered,) = findings_of(lint, "MOD501")
     assert _built_by(centered.fix_code, v=lambda: pm.Normal("v", 0, 3))["x"].type.shape == (9,)
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_nutpie_is_advised_with_its_install_line_where_it_is_missing(monkeypatch, installed):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: (real("json") if installed else None) if name == "nutpie" else real(name, *a),
+    )
+    (finding,) = committed("centered_eight", "SMP101")
+    (step,) = [s for s in finding.rerun if "nutpie" in s.description]
+    assert ("pip install nutpie" in step.description) is not installed
+    assert "pip install" not in step.code  # a shell line never shares a block with Python
+    compile(step.code, "<step>", "exec")
