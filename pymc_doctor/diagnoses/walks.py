@@ -8,7 +8,6 @@ from typing import Any
 from pymc_doctor.diagnoses import steps, symptoms
 from pymc_doctor.diagnoses.units import Evidence, diagnosis
 from pymc_doctor.finding import Diagnosis, Finding
-from pymc_doctor.modelgraph import describe
 from pymc_doctor.remedies.walks import random_walk_code
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import names
@@ -32,6 +31,8 @@ def _cumulative_sum_of(model: Any, name: str, innovations: str) -> bool:
 def latent_walks(model: Any) -> list[dict[str, Any]]:
     """The model's random walks whose step scale is a free variable: a ``GaussianRandomWalk``
     (``form: "walk"``), or a cumulative sum of Normal innovations (``form: "cumsum"``, ``innovations``)."""
+    from pymc_doctor.modelgraph import describe  # pytensor is loaded only when a model is given
+
     variables = {v["name"]: v for v in describe(model)["variables"]}
     free = {name for name, v in variables.items() if v["kind"] == "free"}
     walks = []
