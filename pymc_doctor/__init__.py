@@ -49,7 +49,11 @@ def check(
         raise TypeError("check() needs a trace, a model, or both")
     if model is not None and namespace is None:
         namespace = _caller_namespace()
-    return _check(idata, model, select, ignore, thresholds, source, namespace)
+    from pymc_doctor.quiet import quiet
+
+    # Reading the trace and describing the model call into the libraries too: none of them speaks past the doctor.
+    with quiet("pymc", "pytensor", "arviz"):
+        return _check(idata, model, select, ignore, thresholds, source, namespace)
 
 
 def lint(

@@ -9,6 +9,7 @@ from typing import Any
 from pymc_doctor.catalog import resolve_thresholds, select_rules
 from pymc_doctor.diagnoses import diagnose
 from pymc_doctor.finding import SEVERITIES, Category, Finding, Report, SkippedCheck
+from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
 from pymc_doctor.subject import Subject
 
@@ -57,27 +58,29 @@ def run_checks(
     thresholds: dict[str, Any] | None = None,
     prefixes: Iterable[str] | None = None,
 ) -> Report:
-    rules = select_rules(select, ignore, prefixes)
-    params = resolve_thresholds(rules, thresholds, prefixes)
-    report = Report(context=subject.context(), trace=subject.trace)
-    for rule in rules:
-        if not select and not all(subject.has(need) for need in rule.needs):
-            # A check of something the caller did not give (the environment, when checking a trace) does
-            # not apply; it is listed as not checked only when the caller asked for it by name.
-            continue
-        reason = next((why for need in rule.needs if (why := subject.missing(need))), None)
-        if reason:
-            report.checks_skipped.append(SkippedCheck(rule.code, rule.name, reason))
-            continue
-        try:
-            findings = list(rule.function(subject, **params[rule.code]))
-        except CannotCheck as exc:
-            report.checks_skipped.append(SkippedCheck(rule.code, rule.name, str(exc)))
-            continue
-        except Exception as exc:  # one broken check must never stop the others
-            findings = [_internal_finding(rule.code, rule.name, rule.category, exc)]
-        report.checks_run.append(rule.code)
-        report.findings.extend(findings)
-    _diagnose(report, subject)
+    # The doctor reports; the libraries it calls (and numpy, on odd values) must not warn or log past it.
+    with quiet("pymc", "pytensor", "arviz"):
+        rules = select_rules(select, ignore, prefixes)
+        params = resolve_thresholds(rules, thresholds, prefixes)
+        report = Report(context=subject.context(), trace=subject.trace)
+        for rule in rules:
+            if not select and not all(subject.has(need) for need in rule.needs):
+                # A check of something the caller did not give (the environment, when checking a trace) does
+                # not apply; it is listed as not checked only when the caller asked for it by name.
+                continue
+            reason = next((why for need in rule.needs if (why := subject.missing(need))), None)
+            if reason:
+                report.checks_skipped.append(SkippedCheck(rule.code, rule.name, reason))
+                continue
+            try:
+                findings = list(rule.function(subject, **params[rule.code]))
+            except CannotCheck as exc:
+                report.checks_skipped.append(SkippedCheck(rule.code, rule.name, str(exc)))
+                continue
+            except Exception as exc:  # one broken check must never stop the others
+                findings = [_internal_finding(rule.code, rule.name, rule.category, exc)]
+            report.checks_run.append(rule.code)
+            report.findings.extend(findings)
+        _diagnose(report, subject)
     report.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.code))
     return report

@@ -30,7 +30,7 @@ class UnitFailure:
 
 def all_units() -> list[Unit]:
     """Every diagnosis, in the order they claim findings."""
-    from pymc_doctor.diagnoses import adaptation, funnel, modes, priors, ridge  # noqa: F401  (registers them)
+    from pymc_doctor.diagnoses import adaptation, funnel, modes, priors, ridge, walks  # noqa: F401  (registers them)
 
     return sorted(UNITS.values(), key=lambda unit: (unit.precedence, unit.code))
 

@@ -77,7 +77,8 @@ def rhat_above(trace: TraceView, max_rhat: float, error_rhat: float, false_alarm
 def chains_apart(trace: TraceView, label: str) -> bool:
     """Whether an element's whole chains sit in groups more than ``MODE_SEPARATION`` within-chain sds apart."""
     diagnostics = diagnostics_of(trace)
-    row = diagnostics.table.index.get_loc(label)
+    # Labels repeat when a trace's coordinates do; the first element of that label speaks for them.
+    row = int(np.atleast_1d(np.arange(len(diagnostics.table))[diagnostics.table.index.get_loc(label)])[0])
     means, within = diagnostics.chain_mean[row], float(np.sqrt(np.mean(diagnostics.chain_var[row])))
     if not (np.isfinite(means).all() and np.isfinite(within) and within > 0):
         return False

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from pymc_doctor.diagnostics import diagnostics_of
+from pymc_doctor.engine.ranks import flat_argsort, z_scores
 from pymc_doctor.trace import TraceView
 
 
 def _z_ranks(values: np.ndarray) -> np.ndarray:
-    """Rank-normalized (element, draws) values, as in ArviZ (fractional offset 3/8)."""
-    ranks = stats.rankdata(values, axis=-1)
-    return special.ndtri((ranks - 0.375) / (values.shape[-1] + 0.25))
+    """Rank-normalized (element, draws) values, as in ArviZ (fractional offset 3/8), by the engine's
+    ranks: ``scipy.stats`` is not loaded to check a trace."""
+    rows = np.ascontiguousarray(values, dtype=float)
+    order = flat_argsort(rows, kind="stable")
+    return z_scores(order, np.take(rows, order), np.empty_like(rows))
 
 
 def _split(values: np.ndarray) -> np.ndarray:
@@ -63,7 +66,8 @@ def _chance_below(rhat: np.ndarray, tau: np.ndarray, window: np.ndarray, m: int,
     """The chance that healthy split chains give an R-hat (bulk or folded) below ``rhat``."""
     ess = m * n / tau
     statistic = (rhat**2 - (n - 1) / n) * ess / m
-    return stats.f.cdf(statistic, m - 1, np.maximum(m * n / np.maximum(window, 1.0), 1.0))
+    # The F distribution's CDF (scipy.special's, as scipy.stats.f.cdf), zero below zero.
+    return special.fdtr(m - 1, np.maximum(m * n / np.maximum(window, 1.0), 1.0), np.maximum(statistic, 0.0))
 
 
 def healthy_chance(trace: TraceView, rhat: pd.Series) -> dict[str, float]:
