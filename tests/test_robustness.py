@@ -21,7 +21,8 @@ from pymc_doctor.catalog import all_rules
 from pymc_doctor.compat import TraceError
 from tests.support import trace_path
 
-SAMPLING_CODES = {r.code for r in all_rules() if r.category == "sampling"}
+# The sampling rules that apply to a trace alone (those that also need the model do not apply here).
+SAMPLING_CODES = {r.code for r in all_rules() if r.category == "sampling" and "model" not in r.needs}
 
 # Statistic names as each sampler writes them, so the corpus mixes samplers' vocabularies.
 STAT_NAMES = {

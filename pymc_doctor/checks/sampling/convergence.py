@@ -41,7 +41,9 @@ def diagnostics_table(trace: TraceView) -> pd.DataFrame:
         raise CannotCheck(f"{trace.draws} draws per chain are too few to compute R-hat and ESS")
     if not trace.variable_names():
         raise CannotCheck("the posterior has no numeric variables")
+    # ``row``: the element's position in the trace's table, its one key where labels repeat.
     table = diagnostics_of(trace).table
+    table = table.assign(row=np.arange(len(table)))
     finite = finite_labels(trace)
     if finite is None:
         return table
@@ -65,13 +67,14 @@ def rhat_above(trace: TraceView, max_rhat: float, error_rhat: float, false_alarm
     finite = np.isfinite(table["rhat"])
     if not finite.any():
         raise CannotCheck("R-hat is undefined for every variable (constant draws)")
-    high = table["rhat"][table["rhat"] > max_rhat].sort_values(ascending=False)
-    if not len(high):
+    rows = table[table["rhat"] > max_rhat].sort_values("rhat", ascending=False)
+    if not len(rows):
         return None
-    elements = int(finite.sum())
-    chance = healthy_chance(trace, high)
-    beyond = np.array([value > error_rhat or chance[label] < false_alarm / elements for label, value in high.items()])
-    return {"flagged": high[beyond], "noise": high[~beyond], "chance": chance, "elements": elements}
+    high, elements = rows["rhat"], int(finite.sum())
+    chance = healthy_chance(trace, rows["row"].to_numpy(), high.to_numpy())
+    beyond = (high.to_numpy() > error_rhat) | (chance < false_alarm / elements)
+    chances = dict(zip(high.index, chance.tolist(), strict=True))
+    return {"flagged": high[beyond], "noise": high[~beyond], "chance": chances, "elements": elements}
 
 
 def chains_apart(trace: TraceView, label: str) -> bool:

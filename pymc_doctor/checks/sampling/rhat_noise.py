@@ -17,7 +17,6 @@ of the two chances of staying below it.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from pymc_doctor.diagnostics import diagnostics_of
@@ -70,23 +69,23 @@ def _chance_below(rhat: np.ndarray, tau: np.ndarray, window: np.ndarray, m: int,
     return special.fdtr(m - 1, np.maximum(m * n / np.maximum(window, 1.0), 1.0), np.maximum(statistic, 0.0))
 
 
-def healthy_chance(trace: TraceView, rhat: pd.Series) -> dict[str, float]:
-    """For each element of ``rhat`` (R-hat by label, rows of the trace's diagnostics table), the
-    chance that chains sampling one stationary distribution give an R-hat at least as large, at
-    the element's own mixing."""
+def healthy_chance(trace: TraceView, rows: np.ndarray, rhat: np.ndarray) -> np.ndarray:
+    """For each element at position ``rows`` of the trace's diagnostics table, with R-hat ``rhat``,
+    the chance that chains sampling one stationary distribution give an R-hat at least as large, at
+    the element's own mixing. Positions, not labels: a trace's coordinates may repeat."""
+    chances = np.ones(len(rows))
     if trace.draws < 4:
-        return {label: 1.0 for label in rhat.index}
+        return chances
     diagnostics = diagnostics_of(trace)
-    row = pd.Series(np.arange(len(diagnostics.table)), index=diagnostics.table.index)
-    chances: dict[str, float] = {}
-    for name, wanted in rhat.groupby(diagnostics.table["variable"].reindex(rhat.index)):
-        positions = row[wanted.index].to_numpy() - diagnostics.rows_of(str(name)).start
+    variables = diagnostics.table["variable"].to_numpy()[rows]
+    for name in dict.fromkeys(variables):
+        wanted = np.flatnonzero(variables == name)
+        positions = rows[wanted] - diagnostics.rows_of(str(name)).start
         for _, start, stop in trace.element_blocks([str(name)]):
             inside = (positions >= start) & (positions < stop)
             if inside.any():
                 values = trace.draws_of(str(name), (start, stop))[:, :, positions[inside] - start]
-                above = _chance_above(values, wanted.to_numpy()[inside])
-                chances.update(zip(wanted.index[inside], above, strict=True))
+                chances[wanted[inside]] = _chance_above(values, rhat[wanted[inside]])
     return chances
 
 
