@@ -52,6 +52,18 @@ SECTIONS = {
         ],
         None,
     ),
+    "engine": (
+        "The engine on one thread against its floor, numpyro and ArviZ, per parameter",
+        "bench_engine.py",
+        ["--params", "2000", "--arviz-params", "200", "--repeats", "5"],
+        ["--smoke"],
+    ),
+    "startup": (
+        "Start-up: `pymc-doctor check` of a tiny trace against `import arviz`",
+        "bench_startup.py",
+        ["--repeats", "7"],
+        ["--smoke"],
+    ),
     "env": ("`pymc-doctor env` against `import pymc`", "bench_env.py", ["--repeats", "5"], ["--smoke"]),
     "lint": ("Model lint of big models", "bench_lint.py", ["--repeats", "3"], ["--smoke"]),
 }

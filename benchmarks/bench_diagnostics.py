@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -172,7 +173,7 @@ def table(results: list[dict]) -> str:
     tools = [tool for tool in ("az.summary", "arviz_stats.diagnose") if any(tool in r for r in results)]
     header = ["parameters", "trace MB", "doctor s (CPU s)", "doctor µs/param"]
     for tool in tools:
-        header += [f"{tool} s", "ratio"]
+        header += [f"{tool} s (CPU s)", "wall ratio", "CPU ratio"]
     header += ["doctor peak RSS MB (x trace)", "doctor traced MB (x trace)"]
     header += [f"{tool} traced MB" for tool in tools]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -183,9 +184,10 @@ def table(results: list[dict]) -> str:
         for tool in tools:
             if tool in r:
                 runs = "" if r[tool]["runs"] > 1 else " (1 run)"
-                row += [f"{r[tool]['wall']:.1f}{runs}", f"{doctor['wall'] / r[tool]['wall']:.3f}"]
+                row += [f"{r[tool]['wall']:.1f} ({r[tool]['cpu']:.1f}){runs}"]
+                row += [f"{doctor['wall'] / r[tool]['wall']:.3f}", f"{doctor['cpu'] / r[tool]['cpu']:.3f}"]
             else:
-                row += ["—", "—"]
+                row += ["—", "—", "—"]
         row.append(f"{doctor['peak_rss'] / 2**20:,.0f} ({doctor['peak_rss'] / r['trace_bytes']:.2f})")
         traced = doctor.get("peak_traced")
         row.append(f"{traced / 2**20:,.0f} ({traced / r['trace_bytes']:.2f})" if traced else "—")
@@ -243,7 +245,8 @@ def main() -> None:
             sys.exit(f"size {size} failed:\n{process.stderr}")
         results.append(json.loads(process.stdout.strip().splitlines()[-1]))
         print(f"{size:,} parameters done", file=sys.stderr)
-    publish(machine(), results, f"{table(results)}\n\n{report_table(results)}", args.json)
+    info = {**machine(), "load_average": " ".join(f"{load:.2f}" for load in os.getloadavg())}
+    publish(info, results, f"{table(results)}\n\n{report_table(results)}", args.json)
 
 
 if __name__ == "__main__":

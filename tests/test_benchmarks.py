@@ -113,6 +113,23 @@ def test_lint_section(smoke_run):
     assert scalars["findings"]["MOD501"] == 14  # the centered intercepts and slopes, every one
 
 
+def test_engine_section(smoke_run):
+    page, folder, _ = smoke_run
+    assert "| tool | µs/param CPU | µs/param wall | CPU x floor | CPU x engine |" in page
+    results = json.loads((folder / "engine.json").read_text())["results"]
+    peers = {"numpyro"} if importlib.util.find_spec("numpyro") else set()
+    assert {"floor", "engine", "arviz rhat+ess+mcse", "az.summary", *peers} <= set(results)
+    assert all(timing["cpu"] > 0 and timing["wall"] > 0 for timing in results.values())
+
+
+def test_startup_section(smoke_run):
+    page, folder, _ = smoke_run
+    assert "| command | wall s | CPU s | wall ratio | CPU ratio |" in page
+    results = json.loads((folder / "startup.json").read_text())["results"]
+    assert set(results["medians"]) == {"python -c 'import arviz'", "pymc-doctor check tiny.nc"}
+    assert results["scipy_stats"] is False
+
+
 def test_larger_than_memory_benchmark_smoke(tmp_path):
     output = tmp_path / "results.json"
     table = run_script("bench_large.py", "--smoke", "--path", str(tmp_path / "trace.zarr"), "--json", str(output))
