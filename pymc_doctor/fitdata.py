@@ -166,3 +166,34 @@ def _loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
     if not found:
         raise CannotCheck("the log_likelihood group holds no variable")
     return found
+
+
+def loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    """Per observed variable with replicates and a pointwise log-likelihood: its ``name``, dims and ArviZ's
+    LOO-PIT values (``fitstats.loo_pit``), on the draws both groups share."""
+    return _cached(trace, model, "loo_pit", lambda: _loo_pit(trace, model))
+
+
+def _loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    replicates, likelihood = predictive(trace, model), log_likelihood(trace, model)
+    predicted = replicates["posterior_predictive"]
+    try:  # the doctor draws both from thinned posteriors: the replicates' draws are among the likelihood's
+        shared = {"chain": predicted["chain"].values, "draw": predicted["draw"].values}
+        pointwise = likelihood["log_likelihood"].sel(shared)
+    except (KeyError, ValueError) as exc:
+        raise CannotCheck("the posterior predictive draws are not draws of the log_likelihood group") from exc
+    found = []
+    for name in map(str, replicates["observed_data"].data_vars):
+        if name not in predicted or name not in pointwise:
+            continue
+        groups = {
+            "posterior": likelihood["posterior"].sel(shared),
+            "posterior_predictive": predicted[[name]],
+            "observed_data": replicates["observed_data"][[name]],
+            "log_likelihood": pointwise[[name]],
+        }
+        dims = tuple(str(d) for d in replicates["observed_data"][name].dims)
+        found.append({"name": name, "dims": dims, "pit": fitstats.loo_pit(groups, name)})
+    if not found:
+        raise CannotCheck("no observed variable has both posterior predictive draws and a log-likelihood")
+    return found
