@@ -30,6 +30,9 @@ MAX_LIKELIHOOD_DRAWS = 2000
 # of float64): a model with a million observations gets 20 draws, not 2,000.
 VALUE_BUDGET = 20_000_000
 MIN_DRAWS = 20
+# Groups along a dim, judged on their own: a categorical coordinate of few levels, each with enough data.
+MAX_GROUPS = 20
+MIN_GROUP = 5
 
 _CACHE: weakref.WeakKeyDictionary[TraceView, dict[tuple[str, int], Any]] = weakref.WeakKeyDictionary()
 
@@ -146,6 +149,26 @@ def observations(predictive_groups: dict[str, Any], name: str) -> tuple[np.ndarr
     dims = tuple(str(d) for d in observed.dims)
     replicated = replicated.stack(sample=("chain", "draw")).transpose("sample", *dims)
     return replicated.values.reshape(replicated.sizes["sample"], -1), observed.values.reshape(-1), dims
+
+
+def groups_of(observed: xr.DataArray) -> list[tuple[str, np.ndarray]]:
+    """The groups of one observed variable along each dim whose coordinate has 2 to ``MAX_GROUPS`` levels:
+    per level, its label (``county = X``) and which of the flattened observations it holds; groups of
+    fewer than ``MIN_GROUP`` observations are left out."""
+    found = []
+    for dim in map(str, observed.dims):
+        if dim not in observed.coords:
+            continue
+        levels = observed.coords[dim].values
+        unique = list(dict.fromkeys(levels.tolist()))
+        if not 2 <= len(unique) <= MAX_GROUPS:
+            continue
+        along = observed.coords[dim].broadcast_like(observed).transpose(*observed.dims).values.reshape(-1)
+        for level in unique:
+            mask = along == level
+            if mask.sum() >= MIN_GROUP:
+                found.append((f"{dim} = {level}", mask))
+    return found
 
 
 def loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
