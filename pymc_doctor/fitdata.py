@@ -30,6 +30,9 @@ MAX_LIKELIHOOD_DRAWS = 2000
 # of float64): a model with a million observations gets 20 draws, not 2,000.
 VALUE_BUDGET = 20_000_000
 MIN_DRAWS = 20
+# Groups along a dim, judged on their own: a categorical coordinate of few levels, each with enough data.
+MAX_GROUPS = 20
+MIN_GROUP = 5
 
 _CACHE: weakref.WeakKeyDictionary[TraceView, dict[tuple[str, int], Any]] = weakref.WeakKeyDictionary()
 
@@ -148,6 +151,26 @@ def observations(predictive_groups: dict[str, Any], name: str) -> tuple[np.ndarr
     return replicated.values.reshape(replicated.sizes["sample"], -1), observed.values.reshape(-1), dims
 
 
+def groups_of(observed: xr.DataArray) -> list[tuple[str, np.ndarray]]:
+    """The groups of one observed variable along each dim whose coordinate has 2 to ``MAX_GROUPS`` levels:
+    per level, its label (``county = X``) and which of the flattened observations it holds; groups of
+    fewer than ``MIN_GROUP`` observations are left out."""
+    found = []
+    for dim in map(str, observed.dims):
+        if dim not in observed.coords:
+            continue
+        levels = observed.coords[dim].values
+        unique = list(dict.fromkeys(levels.tolist()))
+        if not 2 <= len(unique) <= MAX_GROUPS:
+            continue
+        along = observed.coords[dim].broadcast_like(observed).transpose(*observed.dims).values.reshape(-1)
+        for level in unique:
+            mask = along == level
+            if mask.sum() >= MIN_GROUP:
+                found.append((f"{dim} = {level}", mask))
+    return found
+
+
 def loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
     """ArviZ's PSIS-LOO (``fitstats.loo``) of each observed variable with a pointwise log-likelihood, with its
     ``name``, the ``draws`` it used, whether the doctor computed the log-likelihood (``drawn``) and in how
@@ -165,4 +188,35 @@ def _loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
         found.append({"name": name, **result, "draws": draws, "drawn": data["drawn"], "seconds": data["seconds"]})
     if not found:
         raise CannotCheck("the log_likelihood group holds no variable")
+    return found
+
+
+def loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    """Per observed variable with replicates and a pointwise log-likelihood: its ``name``, dims and ArviZ's
+    LOO-PIT values (``fitstats.loo_pit``), on the draws both groups share."""
+    return _cached(trace, model, "loo_pit", lambda: _loo_pit(trace, model))
+
+
+def _loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+    replicates, likelihood = predictive(trace, model), log_likelihood(trace, model)
+    predicted = replicates["posterior_predictive"]
+    try:  # the doctor draws both from thinned posteriors: the replicates' draws are among the likelihood's
+        shared = {"chain": predicted["chain"].values, "draw": predicted["draw"].values}
+        pointwise = likelihood["log_likelihood"].sel(shared)
+    except (KeyError, ValueError) as exc:
+        raise CannotCheck("the posterior predictive draws are not draws of the log_likelihood group") from exc
+    found = []
+    for name in map(str, replicates["observed_data"].data_vars):
+        if name not in predicted or name not in pointwise:
+            continue
+        groups = {
+            "posterior": likelihood["posterior"].sel(shared),
+            "posterior_predictive": predicted[[name]],
+            "observed_data": replicates["observed_data"][[name]],
+            "log_likelihood": pointwise[[name]],
+        }
+        dims = tuple(str(d) for d in replicates["observed_data"][name].dims)
+        found.append({"name": name, "dims": dims, "pit": fitstats.loo_pit(groups, name)})
+    if not found:
+        raise CannotCheck("no observed variable has both posterior predictive draws and a log-likelihood")
     return found

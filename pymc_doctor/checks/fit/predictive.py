@@ -40,6 +40,11 @@ def checked_variables(subject: Subject) -> list[dict[str, Any]]:
         if kept.sum() < 2 or replicated.shape[1] != observed.size:
             continue
         observed, replicated = observed[kept], replicated[:, kept]
+        by_group = [
+            {"label": label, "pvalues": fitstats.predictive_pvalues(replicated[:, mask[kept]], observed[mask[kept]])}
+            for label, mask in fitdata.groups_of(groups["observed_data"][name])
+            if mask[kept].sum() >= 2
+        ]
         found.append(
             {
                 "name": name,
@@ -48,6 +53,7 @@ def checked_variables(subject: Subject) -> list[dict[str, Any]]:
                 "observed": observed,
                 "pvalues": fitstats.predictive_pvalues(replicated, observed),
                 "drawn": groups["drawn"],
+                "groups": by_group,
             }
         )
     if not found:
@@ -65,24 +71,61 @@ def _shown(pvalues: dict[str, dict[str, float]], statistics: list[str]) -> str:
     return "; ".join(parts)
 
 
+def _rounded(pvalues: dict[str, dict[str, float]], statistics: list[str]) -> dict[str, Any]:
+    return {s: {k: round(v, 4) for k, v in pvalues[s].items()} for s in statistics}
+
+
 def _evidence(variable: dict[str, Any], statistics: list[str]) -> dict[str, Any]:
-    pvalues = variable["pvalues"]
     return {
         "variable": variable["name"],
         "drawn_by_doctor": variable["drawn"],
-        "statistics": {s: {k: round(v, 4) for k, v in pvalues[s].items()} for s in statistics},
+        "statistics": _rounded(variable["pvalues"], statistics),
+        "groups": {g["label"]: _rounded(g["pvalues"], g["statistics"]) for g in variable.get("extreme_groups", [])},
     }
 
 
+def extreme_groups(variable: dict[str, Any], tail: float, test: Any) -> list[dict[str, Any]]:
+    """The variable's groups (``county = X``) whose statistics ``test(pvalues, tail)`` flags, at the tail
+    shared among the groups (Bonferroni), so that twenty healthy groups do not fire by chance."""
+    shared = tail / max(len(variable["groups"]), 1)
+    found = []
+    for group in variable["groups"]:
+        statistics = test(group["pvalues"], shared)
+        if statistics:
+            found.append({**group, "statistics": statistics})
+    return found
+
+
+def _by_group(variable: dict[str, Any]) -> str:
+    """The extreme groups in words, after the whole variable's statistics."""
+    parts = [f"`{g['label']}`: {_shown(g['pvalues'], g['statistics'])}" for g in variable["extreme_groups"]]
+    return f" By group, {'; '.join(parts)}." if parts else ""
+
+
+def _where(variable: dict[str, Any]) -> str:
+    """Where the whole variable is not extreme: the groups that are (`` (county = B)``)."""
+    if variable["statistics"] or not variable["extreme_groups"]:
+        return ""
+    return f" ({', '.join(g['label'] for g in variable['extreme_groups'])})"
+
+
+def _wider(p: dict[str, dict[str, float]], tail: float) -> list[str]:
+    wider = [s for s in ("sd", "max") if s in p and p[s]["p"] < tail]
+    return wider + (["min"] if "min" in p and p["min"]["p"] > 1 - tail else [])
+
+
+def _shifted(p: dict[str, dict[str, float]], tail: float) -> list[str]:
+    return ["mean"] if not tail <= p["mean"]["p"] <= 1 - tail else []
+
+
 def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
-    """Observed variables whose data spread wider than the replicates: a larger sd or max, a smaller min."""
+    """Observed variables whose data, or one of whose groups, spread wider than the replicates: a larger sd
+    or max, a smaller min."""
     found = []
     for variable in checked_variables(subject):
-        p = variable["pvalues"]
-        wider = [s for s in ("sd", "max") if s in p and p[s]["p"] < tail]
-        wider += ["min"] if "min" in p and p["min"]["p"] > 1 - tail else []
-        if wider:
-            found.append({**variable, "statistics": wider})
+        wider, groups = _wider(variable["pvalues"], tail), extreme_groups(variable, tail, _wider)
+        if wider or groups:
+            found.append({**variable, "statistics": wider, "extreme_groups": groups})
     return found
 
 
@@ -106,7 +149,9 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     they are.
 
     Threshold: a p-value below `ppc_tail` (default 0.01) for the sd or the maximum, or above 1 -
-    `ppc_tail` for the minimum (mid p-values, so ties between discrete statistics count half).
+    `ppc_tail` for the minimum (mid p-values, so ties between discrete statistics count half). Where
+    the variable has a dim whose coordinate has 2 to 20 levels (`county`), each level with 5
+    observations or more is judged too, at `ppc_tail` shared among the groups, and named.
 
     Example: counts drawn from a negative binomial with mean 5 and alpha 1.5, modelled as Poisson: the
     observed sd is 4.5, the replicates' 2.2 (p = 0.000).
@@ -130,9 +175,10 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
         yield finding(
             "FIT101",
             "warning",
-            f"`{variable['name']}`: more spread than the model reproduces ({kind})",
+            f"`{variable['name']}`{_where(variable)}: more spread than the model reproduces ({kind})",
             f"The data of `{variable['name']}` spread wider than data replicated from the posterior: "
-            f"{_shown(variable['pvalues'], variable['statistics'])}. The likelihood"
+            f"{_shown(variable['pvalues'], variable['statistics']) or 'not as a whole'}.{_by_group(variable)} "
+            "The likelihood"
             f"{f' ({lik.distribution})' if lik.distribution else ''} cannot describe such {kind}.",
             variables=(variable["name"],),
             evidence=_evidence(variable, variable["statistics"]),
@@ -225,7 +271,8 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     does not, something holds it away: a wrong link function, a strong prior on the intercept, an
     offset or exposure left out, or data on another scale than the model assumes.
 
-    Threshold: a p-value below `ppc_tail` or above 1 - `ppc_tail` (default 0.01).
+    Threshold: a p-value below `ppc_tail` or above 1 - `ppc_tail` (default 0.01); per group along a
+    dim of 2 to 20 levels (`county = X`), at `ppc_tail` shared among the groups.
 
     Example: a Poisson regression with an identity link whose prior keeps the rate near 1 while the
     counts average 20.
@@ -235,15 +282,18 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     """
     for variable in checked_variables(subject):
         mean = variable["pvalues"]["mean"]
-        if ppc_tail <= mean["p"] <= 1 - ppc_tail:
+        whole = _shifted(variable["pvalues"], ppc_tail)
+        variable = {**variable, "statistics": whole, "extreme_groups": extreme_groups(variable, ppc_tail, _shifted)}
+        if not whole and not variable["extreme_groups"]:
             continue
         side = "above" if mean["p"] < 0.5 else "below"
+        title = f"the data's mean is {side} what the model reproduces" if whole else "a group's mean is off"
         yield finding(
             "FIT103",
             "warning",
-            f"`{variable['name']}`: the data's mean is {side} what the model reproduces",
+            f"`{variable['name']}`{_where(variable)}: {title}",
             f"The mean of `{variable['name']}` is {mean['observed']:.3g}; data replicated from the posterior "
-            f"average {mean['replicated']:.3g} (p = {mean['p']:.3f}).",
+            f"average {mean['replicated']:.3g} (p = {mean['p']:.3f}).{_by_group(variable)}",
             variables=(variable["name"],),
             evidence=_evidence(variable, ["mean"]),
             fix="Check the link function and the intercept's prior; add the missing covariate, offset or "

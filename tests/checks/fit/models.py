@@ -66,4 +66,16 @@ def regression() -> pm.Model:
     return _regression(*_line(SEED + 4))
 
 
-MODELS = {f.__name__: f for f in (overdispersed, zero_inflated, poisson, outliers, regression)}
+def grouped() -> pm.Model:
+    """A Poisson rate per county; county A's counts are Poisson(5), county B's negative binomial (mean 5,
+    alpha 1): only B spreads wider than its Poisson allows."""
+    rng = np.random.default_rng(SEED + 5)
+    per_county = COUNTS // 2
+    counts = np.stack([rng.poisson(5.0, size=per_county), rng.negative_binomial(1.0, 1.0 / 6.0, size=per_county)])
+    with pm.Model(coords={"county": ["A", "B"], "visit": np.arange(per_county)}) as model:
+        rate = pm.Exponential("rate", 0.1, dims="county")
+        pm.Poisson("y", mu=rate[:, None], observed=counts, dims=("county", "visit"))
+    return model
+
+
+MODELS = {f.__name__: f for f in (overdispersed, zero_inflated, poisson, outliers, regression, grouped)}

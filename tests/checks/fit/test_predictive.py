@@ -6,6 +6,7 @@ import ast
 
 import numpy as np
 import pytest
+import xarray as xr
 from scipy import stats
 
 import pymc_doctor
@@ -125,3 +126,25 @@ def test_the_draws_computed_on_shrink_as_the_observations_grow():
     assert fitdata.draw_limit(model, 500, budget=120) == fitdata.MIN_DRAWS
     posterior = groups("poisson")["posterior"]
     assert fitdata.thinned(posterior, 100).sizes["draw"] == 50  # 2 chains of 1,000, every 20th
+
+
+def test_a_group_that_spreads_wider_is_named_by_its_coordinate():
+    report = check(load("fit_grouped"), "grouped", select=["FIT1"])
+    (finding,) = report.findings
+    assert finding.code == "FIT101"
+    assert set(finding.evidence["groups"]) == {"county = B"}  # county A is Poisson; `visit` has 60 levels
+    assert finding.evidence["groups"]["county = B"]["sd"]["p"] < 0.01 / 2
+    assert "`county = B`: sd" in finding.message
+    assert 'observed=observed, dims=("county", "visit"))' in finding.fix_code and "NegativeBinomial" in finding.fix
+
+
+def test_groups_come_from_few_levelled_coordinates_with_enough_observations():
+    observed = xr.DataArray(
+        np.zeros((3, 25)), dims=("county", "visit"), coords={"county": ["A", "B", "B"], "visit": np.arange(25)}
+    )
+    labels = [label for label, _ in fitdata.groups_of(observed)]
+    assert labels == ["county = A", "county = B"]  # `visit`: 25 levels, more than 20
+    mask = dict(fitdata.groups_of(observed))["county = B"]
+    assert mask.sum() == 50 and not mask[:25].any()
+    few = xr.DataArray(np.zeros(8), dims="obs", coords={"obs": list("AAAAABBB")})
+    assert [label for label, _ in fitdata.groups_of(few)] == ["obs = A"]  # B has 3 observations, under 5
