@@ -144,3 +144,16 @@ def test_a_sampled_separated_logistic_regression_is_diagnosed():
     report = pymc_doctor.check(idata)
     found = only(diagnose(report.findings, Subject(trace=report.trace, model=model)), "DX303")
     assert found.variables == ("slope",) and found.evidence["largest_abs_mean"]["slope"] > separation.LOGIT_EXTREME
+
+
+def test_the_fix_code_standardizes_the_predictor_and_builds_the_model():
+    import pymc as pm
+
+    _, result = _diagnosed(_separated_draws(), SEPARATED, _binomial(X, 1))
+    (step,) = only(result, "DX303").steps
+    namespace = {"pm": pm, "dose": X.copy()}
+    with pm.Model() as fixed:
+        exec(step.code, namespace)  # the code as the user would paste it, before the likelihood
+        pm.Bernoulli("y", logit_p=namespace["slope"] * namespace["dose"], observed=SEPARATED)
+    assert abs(namespace["dose"].mean()) < 1e-9 and namespace["dose"].std() == pytest.approx(1.0)
+    assert fixed["slope"].owner.op.name == "normal" and np.isfinite(fixed.compile_logp()(fixed.initial_point()))
