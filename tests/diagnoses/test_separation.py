@@ -69,7 +69,7 @@ def test_outcomes_the_predictors_do_not_split_are_not_separation():
     assert find_separations(_binomial(X, 3)) == []  # three trials each: not a 0/1 outcome
 
 
-def _trace(slope: np.ndarray, y: np.ndarray):
+def _trace(slope: np.ndarray, y: np.ndarray, stats: xr.Dataset | None = None):
     chains, draws = slope.shape
     posterior = xr.Dataset(
         {
@@ -77,7 +77,8 @@ def _trace(slope: np.ndarray, y: np.ndarray):
             "slope": (("chain", "draw"), slope),
         }
     )
-    return xr.DataTree.from_dict({"posterior": posterior, "observed_data": xr.Dataset({"y": (("y_dim",), y)})})
+    groups = {"posterior": posterior, "observed_data": xr.Dataset({"y": (("y_dim",), y)})}
+    return xr.DataTree.from_dict(groups | ({"sample_stats": stats} if stats is not None else {}))
 
 
 def _separated_draws() -> np.ndarray:
@@ -90,8 +91,8 @@ def _healthy_draws() -> np.ndarray:
     return np.random.default_rng(4).normal(1.5, 0.4, (4, 500))
 
 
-def _diagnosed(slope: np.ndarray, y: np.ndarray, model=None):
-    report = pymc_doctor.check(_trace(slope, y))
+def _diagnosed(slope: np.ndarray, y: np.ndarray, model=None, stats: xr.Dataset | None = None):
+    report = pymc_doctor.check(_trace(slope, y, stats))
     return report, diagnose(report.findings, Subject(trace=report.trace, model=model))
 
 
@@ -107,6 +108,28 @@ def test_a_separating_predictor_explains_the_coefficients_symptoms():
     assert step.code.endswith('slope = pm.Normal("slope", mu=0, sigma=2.5)')
     rhat = next(f for f in result.findings if f.code == "SMP201")
     assert rhat.fix.startswith("Explained by DX303")
+
+
+def _nuts_stats(slope: np.ndarray) -> xr.Dataset:
+    """NUTS statistics whose divergences sit at the smallest draws of ``slope``, where the data bound it."""
+    dims = ("chain", "draw")
+    return xr.Dataset(
+        {
+            "diverging": (dims, slope < np.quantile(slope, 0.05)),
+            "tree_depth": (dims, np.full(slope.shape, 3)),
+            "step_size": (dims, np.full(slope.shape, 0.3)),
+            "energy": (dims, np.random.default_rng(5).normal(size=slope.shape)),
+            "acceptance_rate": (dims, np.full(slope.shape, 0.8)),
+        }
+    )
+
+
+def test_divergences_at_the_separated_coefficient_defer_to_separation():
+    slope = _separated_draws()
+    _, result = _diagnosed(slope, SEPARATED, _logistic(SEPARATED), _nuts_stats(slope))
+    assert "SMP101" in only(result, "DX303").findings
+    divergences = next(f for f in result.findings if f.code == "SMP101")
+    assert divergences.variables[0] == "slope" and divergences.fix.startswith("Explained by DX303")
 
 
 def test_no_separation_in_the_data_leaves_the_symptoms_to_other_causes():
