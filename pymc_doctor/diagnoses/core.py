@@ -30,7 +30,15 @@ class UnitFailure:
 
 def all_units() -> list[Unit]:
     """Every diagnosis, in the order they claim findings."""
-    from pymc_doctor.diagnoses import adaptation, funnel, modes, priors, ridge, walks  # noqa: F401  (registers them)
+    from pymc_doctor.diagnoses import (  # noqa: F401  (registers them)
+        adaptation,
+        funnel,
+        modes,
+        priors,
+        ridge,
+        separation,
+        walks,
+    )
 
     return sorted(UNITS.values(), key=lambda unit: (unit.precedence, unit.code))
 

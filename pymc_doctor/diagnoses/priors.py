@@ -15,8 +15,6 @@ from pymc_doctor.wording import names
 # prior's, is held by the data on one side only: separation, or a likelihood that barely constrains it.
 TAIL_SHIFT = 1.0
 PRIOR_SD_SHARE = 0.4
-# Gelman et al. (2008): a weakly informative prior for a coefficient of a standardized predictor.
-WEAKLY_INFORMATIVE_SD = 2.5
 # MOD601's share of observed values outside the prior predictive above which the priors exclude the data.
 EXCLUDED_SHARE = 0.5
 
@@ -69,19 +67,12 @@ def vague_prior(evidence: Evidence, subject: Subject) -> Diagnosis:
         for p in tail[:3]
     )
     prior_steps = [
-        PlanStep(
+        steps.weak_prior(
             f"Give `{name}` a weakly informative prior, for a standardized predictor (the lasting fix).",
+            name,
             remedies.prior_code(
-                name, "Normal", {"mu": "0", "sigma": str(WEAKLY_INFORMATIVE_SD)}, subject.trace.dims_of(name)
+                name, "Normal", {"mu": "0", "sigma": str(remedies.WEAKLY_INFORMATIVE_SD)}, subject.trace.dims_of(name)
             ),
-            lasting=True,
-            cost=steps.REWRITE,
-            action={
-                "kind": "prior",
-                "variable": name,
-                "distribution": "Normal",
-                "params": {"mu": 0, "sigma": WEAKLY_INFORMATIVE_SD},
-            },
         )
         for name in evidence.variables
     ]

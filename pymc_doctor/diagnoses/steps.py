@@ -89,6 +89,22 @@ def ordered(variable: str, size: int, dims: Sequence[str]) -> PlanStep:
     )
 
 
+def weak_prior(description: str, variable: str, code: str) -> PlanStep:
+    """The lasting fix of a coefficient only its prior bounds: ``code`` declares it ``Normal(0, 2.5)``."""
+    return PlanStep(
+        description,
+        code,
+        lasting=True,
+        cost=REWRITE,
+        action={
+            "kind": "prior",
+            "variable": variable,
+            "distribution": "Normal",
+            "params": {"mu": 0, "sigma": remedies.WEAKLY_INFORMATIVE_SD},
+        },
+    )
+
+
 def by_hand(description: str, code: str, *, lasting: bool = False, cost: int = REWRITE) -> PlanStep:
     """A step only a person can take: a change of the model or the data, or a look at the draws."""
     return PlanStep(description, code, lasting=lasting, cost=cost)

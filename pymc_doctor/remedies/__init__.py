@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pymc_doctor.remedies.glm import WEAKLY_INFORMATIVE_SD, standardized_prior_code
 from pymc_doctor.remedies.lines import pymc_major
 from pymc_doctor.remedies.model import MODEL, prior_code
 from pymc_doctor.remedies.sampling import sample_options
@@ -16,6 +17,7 @@ from pymc_doctor.spelling import comment, dims_argument, name_note, python_name,
 
 __all__ = [
     "MODEL",
+    "WEAKLY_INFORMATIVE_SD",
     "dims_argument",
     "noncentered_code",
     "ordered_code",
@@ -24,6 +26,7 @@ __all__ = [
     "rescaled_code",
     "sample_call",
     "shape_argument",
+    "standardized_prior_code",
 ]
 
 

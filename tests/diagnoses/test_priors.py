@@ -70,7 +70,11 @@ def test_separation_under_a_vague_prior_is_diagnosed():
             draws=300, tune=300, chains=2, cores=1, random_seed=1, progressbar=False, compute_convergence_checks=False
         )
     report = pymc_doctor.check(idata)
-    found = only(diagnose(report.findings, Subject(trace=report.trace, model=model)), "DX301")
+    subject = Subject(trace=report.trace, model=model)
+    # DX303 claims these findings first, having found the separating predictor in the data; DX301 is the
+    # cause left where the data show none, so its detector and writer are read here on their own
+    assert "DX303" in [d.code for d in diagnose(report.findings, subject).diagnoses]
+    found = priors.vague_prior(priors.find_vague_prior(report.findings, subject), subject)
     assert found.variables == ("slope",)
     (tail,) = found.evidence["in_prior_tail"]
     assert tail["shift"] >= priors.TAIL_SHIFT and tail["sd_ratio"] >= priors.PRIOR_SD_SHARE
