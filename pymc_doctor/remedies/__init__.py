@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymc_doctor.remedies.lines import pymc_major
-from pymc_doctor.remedies.model import MODEL, prior_code
+from pymc_doctor.remedies.model import model_variable, naming_model, prior_code
 from pymc_doctor.remedies.sampling import sample_options
 from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string
 
 __all__ = [
-    "MODEL",
     "dims_argument",
+    "model_variable",
+    "naming_model",
     "noncentered_code",
     "ordered_code",
     "prior_code",
@@ -41,7 +42,7 @@ def sample_call(sampler: str | None = None, **options: Any) -> str:
     ``options`` (``draws``, ``tune``, ``chains``, ``target_accept``, ``max_treedepth``, ``init``) spelled as
     ``sample_options`` gives them for the installed PyMC line."""
     arguments = ", ".join(f"{key}={_spelled(value)}" for key, value in sample_options(sampler, **options).items())
-    return f"with {MODEL}:\n    idata = pm.sample({arguments})"
+    return f"with {model_variable()}:\n    idata = pm.sample({arguments})"
 
 
 def shape_argument(shape: Sequence[int]) -> str:
