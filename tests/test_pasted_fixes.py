@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pymc as pm
 
@@ -51,3 +53,69 @@ def test_fix_code_says_model_when_the_name_is_unknown():
     # and the name of one run does not leak into the next
     doctor.lint(model, namespace=namespace)
     assert all("with model:" in code for code in _with_blocks(doctor.lint(model, namespace={})))
+
+
+# --- pasting: a fix's declarations go into the model's source, its other statements run after it
+
+
+def _target(statement: ast.stmt) -> str | None:
+    if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name):
+        return statement.targets[0].id
+    return None
+
+
+def paste(source: str, fix_code: str) -> dict:
+    """Run ``source`` (data, then one ``with pm.Model() as name:`` block) with ``fix_code`` pasted as a
+    user would: a declaration replaces the model's line that assigns the same name (or joins the end of
+    the block), other statements run after the model; sampling is only compiled, never run."""
+    tree = ast.parse(source)
+    block = next(s for s in tree.body if isinstance(s, ast.With))
+    declarations, after = [], []
+    for statement in ast.parse(fix_code).body:
+        (declarations if _target(statement) or isinstance(statement, ast.Import) else after).append(statement)
+    replaced = {_target(s) for s in declarations} - {None}
+    body = [s for s in block.body if _target(s) not in replaced]
+    at = next((i for i, s in enumerate(block.body) if _target(s) in replaced), len(body))
+    block.body = body[:at] + declarations + body[at:]
+    namespace: dict = {"pm": pm, "np": np}
+    exec(compile(ast.fix_missing_locations(tree), "<model>", "exec"), namespace)
+    for statement in after:
+        code = ast.unparse(statement)
+        compiled = compile(code, "<fix>", "exec")
+        if "pm.sample" not in code and "pm.set_data" not in code:
+            exec(compiled, namespace)
+    return namespace
+
+
+def builds(model) -> bool:
+    """The model compiles, and its log-density at the start is finite."""
+    return bool(np.isfinite(model.compile_logp()(model.initial_point())))
+
+
+RADON_DECLARED = """
+rng = np.random.default_rng(2)
+floor = rng.integers(0, 2, 50).astype(float)
+log_radon = 1 + 0.5 * floor + rng.normal(size=50)
+with pm.Model() as radon_model:
+    floor_data = pm.Data("floor", floor)
+    a = pm.Normal("a", 0, 1)
+    b = pm.Normal("b", 0, 1)
+    sigma = pm.HalfNormal("sigma", 1)
+    y = pm.Normal("y", a + b * floor, sigma, observed=log_radon)
+"""
+
+
+def test_the_container_fix_does_not_recreate_a_name_the_model_has():
+    """The user declared ``floor`` as data but multiplied the plain array: the fix's container must not
+    be called ``floor`` again (PyMC: "Variable name floor already exists")."""
+    namespace = {}
+    exec(RADON_DECLARED, {"pm": pm, "np": np}, namespace)
+    report = doctor.lint(namespace["radon_model"], namespace=namespace)
+    (fix,) = [f.fix_code for f in report.findings if f.code == "MOD304"]
+    assert 'pm.Data("floor_data", floor)' in fix and 'pm.set_data({"floor_data": floor_new})' in fix
+    assert builds(paste(RADON_DECLARED, fix)["radon_model"])
+    # pasted below the model, into its context, too
+    declaration = fix.splitlines()[0]
+    with namespace["radon_model"]:
+        exec(declaration, {"pm": pm, **namespace})
+    assert {"floor", "floor_data"} <= set(namespace["radon_model"].named_vars)

@@ -3,9 +3,10 @@ dims and indices. Every name comes from the user's model or namespace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from itertools import chain, count
 
 from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string, safe_identifier
 
@@ -70,20 +71,35 @@ def data_container_code(name: str, source: str, dims: Sequence[str] = ()) -> str
     return _noted(name, f"{python_name(name)} = pm.Data({python_string(name)}, {source}{dims_argument(dims)})")
 
 
-def set_data_code(name: str) -> str:
+def set_data_code(name: str, new_values: str | None = None) -> str:
+    """Swap the container ``name`` for ``new_values`` (code; ``<name>_new`` by default) and predict."""
+    new_values = new_values or f"{python_name(name)}_new"
     return (
         f"with {model_variable()}:\n"
-        f"    pm.set_data({{{python_string(name)}: {python_name(name)}_new}})\n"
+        f"    pm.set_data({{{python_string(name)}: {new_values}}})\n"
         "    predictions = pm.sample_posterior_predictive(idata)"
     )
 
 
-def covariate_container_code(name: str, array: str, dims: Sequence[str], replaced: str) -> str:
-    """A covariate baked into the graph as a container instead, and its swap for predictions."""
+def unused_name(name: str, taken: Collection[str]) -> str:
+    """``name``, or ``name_data``, ``name_data2``, ... : the first the model does not hold already, since
+    PyMC refuses a second variable of the same name."""
+    candidates = chain([name, f"{name}_data"], (f"{name}_data{n}" for n in count(2)))
+    return next(candidate for candidate in candidates if candidate not in taken)
+
+
+def covariate_container_code(
+    name: str, array: str, dims: Sequence[str], replaced: str, taken: Collection[str] = ()
+) -> str:
+    """A covariate baked into the graph as a container instead, and its swap for predictions. The
+    container gets a name none of the model's variables (``taken``) has."""
     spelled = python_name(name)
-    declaration = f"{spelled}_data = pm.Data({python_string(name)}, {array}{dims_argument(dims)})"
+    container = unused_name(name, taken)
+    declaration = f"{spelled}_data = pm.Data({python_string(container)}, {array}{dims_argument(dims)})"
     return _noted(
-        name, f"{declaration}  {comment(f'use {spelled}_data in place of {replaced}')}\n" + set_data_code(name)
+        name,
+        f"{declaration}  {comment(f'use {spelled}_data in place of {replaced}')}\n"
+        + set_data_code(container, f"{spelled}_new"),
     )
 
 
