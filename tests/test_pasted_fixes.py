@@ -8,6 +8,8 @@ import numpy as np
 import pymc as pm
 
 import pymc_doctor as doctor
+from pymc_doctor import remedies
+from tests.support import findings_of, load
 
 
 def _radon():
@@ -119,3 +121,33 @@ def test_the_container_fix_does_not_recreate_a_name_the_model_has():
     with namespace["radon_model"]:
         exec(declaration, {"pm": pm, **namespace})
     assert {"floor", "floor_data"} <= set(namespace["radon_model"].named_vars)
+
+
+# --- re-runs of a Metropolis trace say which sampler they use
+
+
+def _sample_codes(report) -> list[str]:
+    codes = [f.fix_code for f in report.findings] + [r.code for f in report.findings for r in f.rerun]
+    return [code for code in codes + [step.code for step in report.plan] if "pm.sample(" in code]
+
+
+def test_a_metropolis_reruns_keep_its_step_or_say_they_switch_to_nuts():
+    report = doctor.check(load("metropolis_stuck"))
+    codes = _sample_codes(report)
+    assert len(codes) >= 3
+    for code in codes:
+        compile(code, "<fix>", "exec")
+        kept = "step=pm.Metropolis()" in code and "NUTS mixes far better" in code
+        assert kept or "this samples with NUTS, not metropolis" in code, code
+    stuck = findings_of(report, "SMP105")[0]
+    assert "NUTS" in stuck.fix and "this samples with NUTS" in stuck.fix_code
+
+
+def test_step_notes_per_sampler():
+    assert "step=pm.Slice()" in remedies.sample_call("slice", draws=10)
+    compound = remedies.sample_call("compound", draws=10)
+    assert "step=" not in compound.splitlines()[-1] and "PyMC picks NUTS for the continuous" in compound
+    for sampler in ("pymc-nuts", "nutpie", None):
+        assert "#" not in remedies.sample_call(sampler, draws=10)
+        assert remedies.nuts_instead_call(sampler) == remedies.sample_call(None) or sampler == "nutpie"
+    assert "not nutpie" in remedies.nuts_instead_call("nutpie")

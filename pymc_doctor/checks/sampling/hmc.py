@@ -283,7 +283,7 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
         for c in stuck
     )
     continuous = trace.sampler in ("metropolis", "slice")
-    default_nuts = remedies.sample_call(None, tune=2000)
+    default_nuts = remedies.nuts_instead_call(trace.sampler, tune=2000)
     yield _finding(
         "SMP105",
         "error",
