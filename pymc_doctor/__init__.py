@@ -108,6 +108,13 @@ def _caller_namespace() -> dict[str, Any]:
     return {**frame.f_globals, **frame.f_locals}
 
 
+def _name_of(model: Any, namespace: dict[str, Any] | None) -> str | None:
+    """The name the caller's namespace binds to ``model`` (not IPython's ``_``-prefixed history)."""
+    if model is None or not namespace:
+        return None
+    return next((name for name, value in namespace.items() if value is model and not name.startswith("_")), None)
+
+
 def _check(idata, model, select, ignore, thresholds, source, namespace) -> Report:
     from pathlib import Path
 
@@ -121,7 +128,7 @@ def _check(idata, model, select, ignore, thresholds, source, namespace) -> Repor
         if source is None:
             source = Path(idata).name if isinstance(idata, (str, Path)) else type(idata).__name__
         trace = trace_view(idata, source=source)
-    subject = Subject(trace=trace, model=model)
+    subject = Subject(trace=trace, model=model, model_name=_name_of(model, namespace))
     if model is None:
         return Report.of(run_checks(subject, select=select, ignore=ignore, thresholds=thresholds))
     from pymc_doctor.modelgraph import describe, session

@@ -11,6 +11,7 @@ from pymc_doctor.diagnoses import diagnose
 from pymc_doctor.finding import SEVERITIES, Category, Finding, Report, SkippedCheck
 from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
+from pymc_doctor.remedies import naming_model
 from pymc_doctor.subject import Subject
 
 INTERNAL_CODE = "INT001"
@@ -59,7 +60,7 @@ def run_checks(
     prefixes: Iterable[str] | None = None,
 ) -> Report:
     # The doctor reports; the libraries it calls (and numpy, on odd values) must not warn or log past it.
-    with quiet("pymc", "pytensor", "arviz"):
+    with quiet("pymc", "pytensor", "arviz"), naming_model(subject.model_name):
         rules = select_rules(select, ignore, prefixes)
         params = resolve_thresholds(rules, thresholds, prefixes)
         report = Report(context=subject.context(), trace=subject.trace)

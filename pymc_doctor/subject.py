@@ -24,6 +24,7 @@ class Subject:
     model: Any = None  # a pymc.Model
     env: Any = None  # the environment probes' results
     error: Any = None  # an error's text, parsed (``ErrorText``), for the explain rules
+    model_name: str | None = None  # the user's name for the model, which fix code then uses
 
     def has(self, need: str) -> bool:
         """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all;

@@ -138,7 +138,7 @@ def _repair(cause: Finding) -> PlanStep:
         return steps.by_hand("Set the priors at the data's scale (the lasting fix).", cause.fix_code, lasting=True)
     return steps.by_hand(
         "Evaluate each term at the start to see what still fails there.",
-        f"{remedies.MODEL}.debug()",
+        f"{remedies.model_variable()}.debug()",
         cost=steps.LOOK,
     )
 

@@ -60,7 +60,7 @@ def sample_smc(description: str) -> PlanStep:
     """Sequential Monte Carlo, whose tempering moves between modes that NUTS chains cannot cross."""
     return PlanStep(
         description,
-        f"with {remedies.MODEL}:\n    idata = pm.sample_smc(chains=4)",
+        f"with {remedies.model_variable()}:\n    idata = pm.sample_smc(chains=4)",
         cost=SWITCH,
         action={"kind": "sample_smc", "kwargs": {"chains": 4}},
     )

@@ -11,15 +11,17 @@ from typing import Any
 
 from pymc_doctor.remedies.glm import WEAKLY_INFORMATIVE_SD, standardized_prior_code
 from pymc_doctor.remedies.lines import pymc_major
-from pymc_doctor.remedies.model import MODEL, prior_code
-from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.remedies.model import model_variable, naming_model, prior_code
+from pymc_doctor.remedies.sampling import sample_options, step_note
 from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string
 
 __all__ = [
-    "MODEL",
     "WEAKLY_INFORMATIVE_SD",
     "dims_argument",
+    "model_variable",
+    "naming_model",
     "noncentered_code",
+    "nuts_instead_call",
     "ordered_code",
     "prior_code",
     "pymc_major",
@@ -40,11 +42,26 @@ def _spelled(value: Any) -> str:
 
 
 def sample_call(sampler: str | None = None, **options: Any) -> str:
-    """A runnable ``pm.sample`` call inside the model's context, keeping the sampler the trace used, with
+    """A runnable ``pm.sample`` call inside the model's context, keeping the sampler the trace used (a
+    Metropolis or slice trace's ``step=``, with a comment saying so), with
     ``options`` (``draws``, ``tune``, ``chains``, ``target_accept``, ``max_treedepth``, ``init``) spelled as
     ``sample_options`` gives them for the installed PyMC line."""
-    arguments = ", ".join(f"{key}={_spelled(value)}" for key, value in sample_options(sampler, **options).items())
-    return f"with {MODEL}:\n    idata = pm.sample({arguments})"
+    arguments = [f"{key}={_spelled(value)}" for key, value in sample_options(sampler, **options).items()]
+    note, step = step_note(sampler)
+    if step:
+        arguments.append(f"step={step}")
+    call = f"with {model_variable()}:\n    idata = pm.sample({', '.join(arguments)})"
+    return f"{note}\n{call}" if note else call
+
+
+def nuts_instead_call(sampler: str | None, **options: Any) -> str:
+    """``sample_call`` with PyMC's default NUTS step in place of the ``sampler`` the trace used, saying so."""
+    call = sample_call(None, **options)
+    if sampler in (None, "pymc-nuts"):
+        return call
+    return (
+        f"# no step=: this samples with NUTS, not {sampler} as the trace did (NUTS suits continuous variables)\n{call}"
+    )
 
 
 def shape_argument(shape: Sequence[int]) -> str:

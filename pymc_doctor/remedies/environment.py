@@ -14,16 +14,17 @@ from collections.abc import Iterable
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import flag_setting
 from pymc_doctor.probes.static import BLAS_THREAD_VARIABLES
-from pymc_doctor.remedies import MODEL, sample_call
+from pymc_doctor.remedies import model_variable, sample_call
 
 MODERN_IMPORTS = (
     "import pymc as pm            # was: import pymc3 as pm\n"
     "import pytensor.tensor as pt  # was: import theano.tensor as tt / import aesara.tensor as at"
 )
-MAIN_GUARD = f'def main():\n    with {MODEL}:\n        idata = pm.sample()\n\n\nif __name__ == "__main__":\n    main()'
+# The environment is checked without a model, so these name it ``model``.
+MAIN_GUARD = 'def main():\n    with model:\n        idata = pm.sample()\n\n\nif __name__ == "__main__":\n    main()'
 SMOKE_CODE = 'import pymc as pm\n\nwith pm.Model():\n    pm.Normal("mu")\n    idata = pm.sample(draws=200, tune=200)'
 # `sample_call` has no `cores`; one chain at a time is the point of this fix.
-ONE_CHAIN_AT_A_TIME = f"with {MODEL}:\n    idata = pm.sample(cores=1)"
+ONE_CHAIN_AT_A_TIME = "with model:\n    idata = pm.sample(cores=1)"
 
 
 def _quote(spec: str) -> str:
@@ -271,7 +272,7 @@ def limit_blas_threads(facts: EnvFacts, threads: int) -> str:
     variables = "\n".join(set_variable(facts, name, str(threads)) for name in BLAS_THREAD_VARIABLES)
     return (
         f"{variables}\n# or, in Python:\nfrom threadpoolctl import threadpool_limits\n\n"
-        f'with {MODEL}, threadpool_limits(limits={threads}, user_api="blas"):\n    idata = pm.sample()'
+        f'with {model_variable()}, threadpool_limits(limits={threads}, user_api="blas"):\n    idata = pm.sample()'
     )
 
 

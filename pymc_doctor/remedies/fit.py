@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pymc_doctor import compat, spelling
-from pymc_doctor.remedies.model import MODEL
+from pymc_doctor.remedies.model import model_variable
 
 # The likelihood with room for what the data show, per likelihood the model uses.
 WIDER_SPREAD = {"Poisson": "NegativeBinomial", "Binomial": "BetaBinomial", "Normal": "StudentT"}
@@ -73,4 +73,4 @@ def predictive_check_code(name: str) -> str:
         if compat.arviz_major() >= 1
         else f"az.plot_ppc(idata, var_names=[{spelling.python_string(name)}])"
     )
-    return f"with {MODEL}:\n    pm.sample_posterior_predictive(idata, extend_inferencedata=True)\n{plot}"
+    return f"with {model_variable()}:\n    pm.sample_posterior_predictive(idata, extend_inferencedata=True)\n{plot}"

@@ -3,12 +3,32 @@ dims and indices. Every name comes from the user's model or namespace."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from itertools import chain, count
 
-from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string
+from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string, safe_identifier
 
-# The model's name in generated snippets; neither traces nor models record what the user called it.
-MODEL = "model"
+# The model's name in generated snippets: what the user called it where the caller's namespace shows it
+# (neither traces nor models record it), else ``model``.
+_MODEL_NAME: ContextVar[str] = ContextVar("pymc_doctor_model_name", default="model")
+
+
+def model_variable() -> str:
+    """The name fix code gives the user's model in this run."""
+    return _MODEL_NAME.get()
+
+
+@contextmanager
+def naming_model(name: str | None) -> Iterator[str]:
+    """Spell the model as ``name`` in the fix code written inside; ``model`` when ``name`` is unknown or
+    cannot stand in code as it is."""
+    token = _MODEL_NAME.set(safe_identifier(name) or "model")
+    try:
+        yield _MODEL_NAME.get()
+    finally:
+        _MODEL_NAME.reset(token)
 
 
 def _noted(name: str, code: str) -> str:
@@ -39,8 +59,8 @@ def likelihood_code(
 def debug_code(*, verbose: bool) -> str:
     """``model.debug()``, which evaluates each term alone and says what fails."""
     if verbose:
-        return f"with {MODEL}:\n    {MODEL}.debug(verbose=True)"
-    return f"with {MODEL}:\n    {MODEL}.debug()  # parameters and values behind each term"
+        return f"with {model_variable()}:\n    {model_variable()}.debug(verbose=True)"
+    return f"with {model_variable()}:\n    {model_variable()}.debug()  # parameters and values behind each term"
 
 
 # --- data
@@ -51,20 +71,35 @@ def data_container_code(name: str, source: str, dims: Sequence[str] = ()) -> str
     return _noted(name, f"{python_name(name)} = pm.Data({python_string(name)}, {source}{dims_argument(dims)})")
 
 
-def set_data_code(name: str) -> str:
+def set_data_code(name: str, new_values: str | None = None) -> str:
+    """Swap the container ``name`` for ``new_values`` (code; ``<name>_new`` by default) and predict."""
+    new_values = new_values or f"{python_name(name)}_new"
     return (
-        f"with {MODEL}:\n"
-        f"    pm.set_data({{{python_string(name)}: {python_name(name)}_new}})\n"
+        f"with {model_variable()}:\n"
+        f"    pm.set_data({{{python_string(name)}: {new_values}}})\n"
         "    predictions = pm.sample_posterior_predictive(idata)"
     )
 
 
-def covariate_container_code(name: str, array: str, dims: Sequence[str], replaced: str) -> str:
-    """A covariate baked into the graph as a container instead, and its swap for predictions."""
+def unused_name(name: str, taken: Collection[str]) -> str:
+    """``name``, or ``name_data``, ``name_data2``, ... : the first the model does not hold already, since
+    PyMC refuses a second variable of the same name."""
+    candidates = chain([name, f"{name}_data"], (f"{name}_data{n}" for n in count(2)))
+    return next(candidate for candidate in candidates if candidate not in taken)
+
+
+def covariate_container_code(
+    name: str, array: str, dims: Sequence[str], replaced: str, taken: Collection[str] = ()
+) -> str:
+    """A covariate baked into the graph as a container instead, and its swap for predictions. The
+    container gets a name none of the model's variables (``taken``) has."""
     spelled = python_name(name)
-    declaration = f"{spelled}_data = pm.Data({python_string(name)}, {array}{dims_argument(dims)})"
+    container = unused_name(name, taken)
+    declaration = f"{spelled}_data = pm.Data({python_string(container)}, {array}{dims_argument(dims)})"
     return _noted(
-        name, f"{declaration}  {comment(f'use {spelled}_data in place of {replaced}')}\n" + set_data_code(name)
+        name,
+        f"{declaration}  {comment(f'use {spelled}_data in place of {replaced}')}\n"
+        + set_data_code(container, f"{spelled}_new"),
     )
 
 
@@ -144,7 +179,7 @@ def zero_based_code(index: str) -> str:
 
 def per_observation_code(name: str) -> str:
     return (
-        f"print({MODEL}[{python_string(name)}].shape.eval())\n"
+        f"print({model_variable()}[{python_string(name)}].shape.eval())\n"
         "# then align the terms per observation: a[group_idx] + b * x, not a[:, None] + b * x"
     )
 
@@ -156,7 +191,7 @@ def group_index_code(parameter: str) -> str:
 def marginalize_code(names: Sequence[str]) -> str:
     return (
         "import pymc_extras as pmx  # pip install pymc-extras\n\n"
-        f"{MODEL} = pmx.marginalize({MODEL}, [{', '.join(map(python_string, names))}])"
+        f"{model_variable()} = pmx.marginalize({model_variable()}, [{', '.join(map(python_string, names))}])"
     )
 
 
@@ -182,7 +217,7 @@ def prior_predictive_code(prior_fix: str = "") -> str:
     """Look at the prior predictive again, after ``prior_fix`` where there is one."""
     return (
         prior_fix + "\n" if prior_fix else ""
-    ) + f"with {MODEL}:\n    prior = pm.sample_prior_predictive(random_seed=1)"
+    ) + f"with {model_variable()}:\n    prior = pm.sample_prior_predictive(random_seed=1)"
 
 
 def beta_likelihood_code(name: str, mu: str, sigma: str, observed: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pymc_doctor.remedies.model import MODEL
+from pymc_doctor.remedies.model import model_variable
 from pymc_doctor.spelling import posterior_access
 
 
@@ -13,4 +13,4 @@ def chain_means_code(name: str) -> str:
 
 def smc_code(chains: int = 4) -> str:
     """Sequential Monte Carlo, whose tempering moves between modes and weights them."""
-    return f"with {MODEL}:\n    idata = pm.sample_smc(chains={chains})"
+    return f"with {model_variable()}:\n    idata = pm.sample_smc(chains={chains})"

@@ -7,6 +7,27 @@ from typing import Any
 from pymc_doctor.remedies.lines import pymc_major
 
 EXTERNAL_SAMPLERS = ("nutpie", "numpyro", "blackjax")
+# PyMC's gradient-free steps, as ``TraceView.sampler`` names them, and the ``step=`` that keeps each.
+GRADIENT_FREE_STEPS = {"metropolis": "pm.Metropolis()", "slice": "pm.Slice()"}
+
+
+def step_note(sampler: str | None) -> tuple[str, str]:
+    """What a re-run of a ``sampler`` trace must say, and the ``step=`` argument (code) that keeps it.
+
+    A Metropolis or slice run keeps its step, and says that NUTS mixes continuous variables far better;
+    a compound run (NUTS beside other steps) says which steps PyMC picks again when ``step=`` is left out.
+    """
+    if sampler in GRADIENT_FREE_STEPS:
+        name = sampler.capitalize()
+        note = f"# keeps the {name} step this trace used; for continuous variables NUTS mixes far better: drop step="
+        return note, GRADIENT_FREE_STEPS[sampler]
+    if sampler == "compound":
+        note = (
+            "# no step=: PyMC picks NUTS for the continuous variables and Metropolis-family steps for the discrete"
+            " ones; pass the step= you gave to keep your own"
+        )
+        return note, ""
+    return "", ""
 
 
 def _max_depth(sampler: str | None, depth: int) -> dict[str, Any]:

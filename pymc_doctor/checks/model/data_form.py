@@ -100,7 +100,9 @@ def data_not_container(subject: Subject) -> Iterator[Finding]:
             variables=(user,) if user else (),
             evidence={"shape": list(found.shape)},
             fix="Declare it with pm.Data and swap it with pm.set_data for predictions.",
-            fix_code=covariate_container_code(name, found.array, found.dims[:1], user or name),
+            fix_code=covariate_container_code(
+                name, found.array, found.dims[:1], user or name, taken=set(subject.model.named_vars)
+            ),
         )
 
 

@@ -283,7 +283,7 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
         for c in stuck
     )
     continuous = trace.sampler in ("metropolis", "slice")
-    default_nuts = remedies.sample_call(None, tune=2000)
+    default_nuts = remedies.nuts_instead_call(trace.sampler, tune=2000)
     yield _finding(
         "SMP105",
         "error",
@@ -300,7 +300,7 @@ def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) 
             else "Check the starting point (`model.debug()`), give the warm-up more steps, "
         )
         + "and discard these chains' draws until a re-run mixes.",
-        fix_code=f"{remedies.MODEL}.debug()\n" + default_nuts,
+        fix_code=f"{remedies.model_variable()}.debug()\n" + default_nuts,
         rerun=(RerunStep("Re-run with the default NUTS step and a longer warm-up.", default_nuts),),
         plots=(PlotRequest("trace", tuple(trace.element_labels(trace.variable_names()[0])[:2]), "Draws per chain"),),
     )
