@@ -23,6 +23,7 @@ from pymc_doctor.commandline import (
     rule_options,
     seconds_option,
     share_options,
+    shared_format,
     trace_option,
 )
 from pymc_doctor.version import __version__
@@ -91,7 +92,7 @@ def check(
         reports = [_check_trace(target, trace_path, options)]
         emit(reports, fmt, output, redact=not keep_private, share=share)
         sys.exit(max(report.exit_code for report in reports))
-    _in_child(target, trace_path, {"options": options}, "markdown" if share else fmt, output, keep_private, timeout)
+    _in_child(target, trace_path, {"options": options}, shared_format(share, fmt), output, keep_private, timeout)
 
 
 def _in_child(spec, trace_path, work: dict, fmt: str, output, keep_private: bool, timeout: float) -> NoReturn:
@@ -158,7 +159,7 @@ def treat(target, model_name, trace_path, budget, seed, timeout, fmt, output, sh
     """
     output = output_path(output, [Path(target), *([trace_path] if trace_path else [])])
     treatment = {"treatment": {"model": model_name, "budget": budget, "seed": seed}}
-    _in_child(target, trace_path, treatment, "markdown" if share else fmt, output, keep_private, timeout)
+    _in_child(target, trace_path, treatment, shared_format(share, fmt), output, keep_private, timeout)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
