@@ -300,10 +300,16 @@ def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
 
     html_path = output_path(html_path, [])
     reports = []
-    for name in ("bioassay", "centered_eight"):
-        click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
-        idata = sample_example(name, seed=seed, draws=draws, tune=tune)
-        reports.append(run_check(idata, source=f"example: {name}"))
+    names = ("bioassay", "centered_eight")
+    for number, name in enumerate(names, 1):
+        heading = f"Sampling the {name.replace('_', ' ')} example ({number} of {len(names)})"
+        with ProgressLine(heading, fmt) as progress:
+            progress(f"compiling: 4 chains × {draws} draws after {tune} tuning steps")
+            # A line per quarter in a log; a terminal's line is rewritten in place.
+            every = 10 if progress.terminal else 25
+            idata = sample_example(name, seed=seed, draws=draws, tune=tune, progress=progress, every=every)
+            progress("checking the trace")
+            reports.append(run_check(idata, source=f"example: {name}"))
         if fmt not in ("json", "html"):  # text forms come as each example is done; documents come whole
             emit(reports[-1:], fmt, None)
             click.echo("")

@@ -57,9 +57,9 @@ def fail(message: str) -> NoReturn:
 class ProgressLine:
     """What a long command is doing, on standard error while it runs.
 
-    On a terminal, one line rewritten in place with the seconds so far; elsewhere one line per step,
-    except when the report is JSON (a program reads it, and its logs need no steps). Steps may come
-    from several threads.
+    On a terminal, one line rewritten in place with the seconds so far; elsewhere one line per step
+    and the seconds it all took, except when the report is JSON (a program reads it, and its logs need
+    no steps). Steps may come from several threads.
     """
 
     def __init__(self, heading: str, fmt: str) -> None:
@@ -79,12 +79,14 @@ class ProgressLine:
             self.ticker.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, error_type, *exc) -> None:
         self.done.set()
         if self.ticker.is_alive():
             self.ticker.join()
             with self.lock:  # the line is cleared: the report follows
                 click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
+        elif self.shown and self.step and error_type is None:  # a log has no ticking seconds: it gets the total
+            click.echo(f"  done in {time.monotonic() - self.start:.0f} s", err=True)
 
     def __call__(self, step: str) -> None:
         if not self.shown:
