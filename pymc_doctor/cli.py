@@ -23,6 +23,7 @@ from pymc_doctor.commandline import (
     rule_options,
     seconds_option,
     share_options,
+    shared_format,
     trace_option,
 )
 from pymc_doctor.version import __version__
@@ -91,7 +92,7 @@ def check(
         reports = [_check_trace(target, trace_path, options)]
         emit(reports, fmt, output, redact=not keep_private, share=share)
         sys.exit(max(report.exit_code for report in reports))
-    _in_child(target, trace_path, {"options": options}, "markdown" if share else fmt, output, keep_private, timeout)
+    _in_child(target, trace_path, {"options": options}, shared_format(share, fmt), output, keep_private, timeout)
 
 
 def _in_child(spec, trace_path, work: dict, fmt: str, output, keep_private: bool, timeout: float) -> NoReturn:
@@ -158,7 +159,7 @@ def treat(target, model_name, trace_path, budget, seed, timeout, fmt, output, sh
     """
     output = output_path(output, [Path(target), *([trace_path] if trace_path else [])])
     treatment = {"treatment": {"model": model_name, "budget": budget, "seed": seed}}
-    _in_child(target, trace_path, treatment, "markdown" if share else fmt, output, keep_private, timeout)
+    _in_child(target, trace_path, treatment, shared_format(share, fmt), output, keep_private, timeout)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -299,10 +300,16 @@ def demo(fmt: str, seed: int, draws: int, tune: int, html_path: Path) -> None:
 
     html_path = output_path(html_path, [])
     reports = []
-    for name in ("bioassay", "centered_eight"):
-        click.echo(f"Sampling the {name.replace('_', ' ')} example…", err=True)
-        idata = sample_example(name, seed=seed, draws=draws, tune=tune)
-        reports.append(run_check(idata, source=f"example: {name}"))
+    names = ("bioassay", "centered_eight")
+    for number, name in enumerate(names, 1):
+        heading = f"Sampling the {name.replace('_', ' ')} example ({number} of {len(names)})"
+        with ProgressLine(heading, fmt) as progress:
+            progress(f"compiling: 4 chains × {draws} draws after {tune} tuning steps")
+            # A line per quarter in a log; a terminal's line is rewritten in place.
+            every = 10 if progress.terminal else 25
+            idata = sample_example(name, seed=seed, draws=draws, tune=tune, progress=progress, every=every)
+            progress("checking the trace")
+            reports.append(run_check(idata, source=f"example: {name}"))
         if fmt not in ("json", "html"):  # text forms come as each example is done; documents come whole
             emit(reports[-1:], fmt, None)
             click.echo("")

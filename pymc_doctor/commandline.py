@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -17,15 +18,15 @@ def color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def emit(reports: list, fmt: str, output: Path | None, *, redact: bool = True, share: bool = False) -> None:
-    """Render and print or write one or several reports.
+def emit(reports: list, fmt: str, output: Path | None, *, redact: bool = True, share: str | None = None) -> None:
+    """Render and print or write one or several reports; ``share`` ("discourse", "github") asks for its Markdown.
 
     Everything that may be shared, which is every form but the plain terminal one, is redacted
     unless ``redact`` is False.
     """
     from pymc_doctor.reports import render
 
-    fmt = "markdown" if share else fmt
+    fmt = shared_format(share, fmt)
     deliver(render(reports, fmt, redact=redacts(fmt, output, redact), color=output is None and color()), output)
 
 
@@ -56,9 +57,9 @@ def fail(message: str) -> NoReturn:
 class ProgressLine:
     """What a long command is doing, on standard error while it runs.
 
-    On a terminal, one line rewritten in place with the seconds so far; elsewhere one line per step,
-    except when the report is JSON (a program reads it, and its logs need no steps). Steps may come
-    from several threads.
+    On a terminal, one line rewritten in place with the seconds so far; elsewhere one line per step
+    and the seconds it all took, except when the report is JSON (a program reads it, and its logs need
+    no steps). Steps may come from several threads.
     """
 
     def __init__(self, heading: str, fmt: str) -> None:
@@ -78,12 +79,14 @@ class ProgressLine:
             self.ticker.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, error_type, *exc) -> None:
         self.done.set()
         if self.ticker.is_alive():
             self.ticker.join()
             with self.lock:  # the line is cleared: the report follows
                 click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
+        elif self.shown and self.step and error_type is None:  # a log has no ticking seconds: it gets the total
+            click.echo(f"  done in {time.monotonic() - self.start:.0f} s", err=True)
 
     def __call__(self, step: str) -> None:
         if not self.shown:
@@ -163,14 +166,32 @@ def rule_options(command):
     )
 
 
+SHARE_TARGETS = {"discourse": "markdown", "github": "github-markdown"}
+
+
+def shared_format(share: str | None, fmt: str) -> str:
+    """The format a command writes: the Markdown of the place it is pasted into, or ``fmt``."""
+    return SHARE_TARGETS[share] if share else fmt
+
+
 def share_options(command):
-    """--share (Markdown ready to paste into a Discourse post) and --no-redact."""
-    command = click.option(
+    """--share, --share-for PLACE and --no-redact; the command receives ``share``: None, "discourse" or "github"."""
+
+    @functools.wraps(command)
+    def with_share(*args, share: bool, share_for: str | None, **kwargs):
+        return command(*args, share=share_for or ("discourse" if share else None), **kwargs)
+
+    with_share = click.option(
         "--no-redact", "keep_private", is_flag=True, help="Keep home directory, user, host and secret values."
-    )(command)
+    )(with_share)
+    with_share = click.option(
+        "--share-for",
+        type=click.Choice(list(SHARE_TARGETS)),
+        help="Print Markdown for this place: a PyMC Discourse post ([details] blocks) or a GitHub issue (<details>).",
+    )(with_share)
     return click.option(
-        "--share", is_flag=True, help="Print Markdown ready to paste into a PyMC Discourse post or GitHub issue."
-    )(command)
+        "--share", is_flag=True, help="Print Markdown ready to paste into a PyMC Discourse post (see --share-for)."
+    )(with_share)
 
 
 def trace_option(help: str):

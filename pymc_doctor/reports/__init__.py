@@ -11,10 +11,17 @@ from pathlib import Path
 from pymc_doctor import finding
 from pymc_doctor.reports.html import render_html
 from pymc_doctor.reports.json import render_json
-from pymc_doctor.reports.markdown import render_markdown
+from pymc_doctor.reports.markdown import render_github_markdown, render_markdown
 from pymc_doctor.reports.terminal import render_terminal
 
-RENDERERS = {"text": render_terminal, "json": render_json, "markdown": render_markdown, "html": render_html}
+# "github-markdown" is what `--share github` writes; `--format markdown` is the Discourse form.
+RENDERERS = {
+    "text": render_terminal,
+    "json": render_json,
+    "markdown": render_markdown,
+    "github-markdown": render_github_markdown,
+    "html": render_html,
+}
 SUFFIXES = {".txt": "text", ".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}
 
 
@@ -91,6 +98,7 @@ __all__ = [
     "SUFFIXES",
     "Report",
     "render",
+    "render_github_markdown",
     "render_html",
     "render_json",
     "render_markdown",

@@ -68,7 +68,9 @@ def format_evidence(value: Any) -> str:
 
 
 def evidence_items(finding: Finding) -> list[tuple[str, str]]:
-    return [(key.replace("_", " "), format_evidence(value)) for key, value in finding.evidence.items()]
+    """The evidence as (label, value) lines; a field with no value (None, "", an empty list) is left out."""
+    items = [(key.replace("_", " "), format_evidence(value)) for key, value in finding.evidence.items()]
+    return [(key, value) for key, value in items if value.strip() and value != "None"]
 
 
 def library_versions(context: dict[str, Any], names: tuple[str, ...]) -> list[str]:
@@ -162,8 +164,13 @@ def environment_lines(environment: dict[str, Any] | None) -> list[tuple[str, str
     if environment.get("channel"):
         rows.append(("installed with", str(environment["channel"])))
     hardware = environment.get("hardware") or {}
-    if hardware:
-        rows.append(("cores / memory", f"{hardware.get('logical_cores')} cores, {hardware.get('memory_gb')} GB"))
+    machine = [
+        f"{hardware[key]} {unit}"
+        for key, unit in (("logical_cores", "cores"), ("memory_gb", "GB"))
+        if hardware.get(key)
+    ]
+    if machine:
+        rows.append(("cores / memory", ", ".join(machine)))
     pytensor = environment.get("pytensor") or {}
     if pytensor:
         rows.append(("C++ compiler", pytensor.get("cxx") or "none"))
@@ -195,4 +202,5 @@ def environment_lines(environment: dict[str, Any] | None) -> list[tuple[str, str
                 + " (the installation has not changed since; `pymc-doctor env --fresh` runs them again)",
             )
         )
-    return rows
+    # A fact the probes could not learn is left out, not shown as an empty line.
+    return [(label, value) for label, value in rows if value.strip()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from pymc_doctor.catalog import find_rule
@@ -48,7 +49,7 @@ def _full_names_once(report: Report) -> list[list[str]]:
     return names
 
 
-def _section(original: Report, index: int, *, compact: bool) -> dict:
+def _section(original: Report, index: str, *, compact: bool) -> dict:
     report = prepare(original, cap_names=True)
     findings = [
         {
@@ -84,6 +85,8 @@ def _graph(variables: list[dict]) -> str | None:
 def render_html(reports: Report | Iterable[Report], *, color: bool = False, compact: bool = False) -> str:
     """One page for one or several reports; ``compact`` is the notebook form (no page styles, no plots)."""
     reports = [reports] if isinstance(reports, Report) else list(reports)
-    sections = [_section(report, index, compact=compact) for index, report in enumerate(reports, 1)]
+    # In a notebook many reports share one page: their links must not point into another's findings.
+    prefix = secrets.token_hex(3) if compact else ""
+    sections = [_section(report, f"{prefix}{index}", compact=compact) for index, report in enumerate(reports, 1)]
     template = template_environment(autoescape=True).get_template("report.html.j2")
     return template.render(sections=sections, compact=compact, mark=MARK, tool_version=__version__)

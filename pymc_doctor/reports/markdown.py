@@ -1,9 +1,11 @@
-"""Markdown for a PyMC Discourse post (or a GitHub issue).
+"""Markdown for a PyMC Discourse post or a GitHub issue.
 
 A default Discourse forum takes only images as uploads and caps a post at 32,000 characters, so this
-is the form that always works: a summary, then each finding in a collapsible ``[details]`` block,
-whole blocks dropped from the end (with a count) when the post would grow too long. The tables are
-cut too, with a count, so the post fits whatever the number of findings or of the model's variables.
+is the form that always works: a summary, then each finding in a collapsible block, whole blocks
+dropped from the end (with a count) when the post would grow too long. The tables are cut too, with
+a count, so the post fits whatever the number of findings or of the model's variables. Discourse
+collapses with its ``[details="..."]`` BBCode, which GitHub shows as raw text; GitHub collapses
+with HTML ``<details><summary>``, which a blank line must follow for the Markdown inside to render.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pymc_doctor.reports.common import MARK, context_summary, evidence_items, li
 from pymc_doctor.reports.safety import prepare, short
 
 DISCOURSE_POST_LIMIT = 32_000
+GITHUB_ISSUE_LIMIT = 65_536
+TARGETS = ("discourse", "github")
 # Room for the line that says how many details were left out.
 RESERVE = 300
 # The share of the post each table may take; the details blocks get what is left.
@@ -45,9 +49,19 @@ def _names(names: tuple[str, ...] | list[str], *, table: bool = False) -> str:
     return ", ".join(markup.code(name, table=table) for name in names)
 
 
-def finding_block(finding: Finding) -> str:
-    title = markup.attribute(short(finding.title, TITLE_CAP))
-    parts = [f'[details="{MARK[finding.severity]} {finding.code}: {title}"]', markup.text(finding.message)]
+def opening(title: str, target: str = "discourse") -> str:
+    """The start of a collapsed block titled ``title``: no quote, bracket, tag or mention survives in it."""
+    title = markup.attribute(short(title, TITLE_CAP))
+    return f"<details><summary>{title}</summary>" if target == "github" else f'[details="{title}"]'
+
+
+def closing(target: str = "discourse") -> str:
+    return "</details>" if target == "github" else "[/details]"
+
+
+def finding_block(finding: Finding, target: str = "discourse") -> str:
+    title = f"{MARK[finding.severity]} {finding.code}: {finding.title}"
+    parts = [opening(title, target), markup.text(finding.message)]
     if finding.variables:
         parts.append("Variables: " + _names(finding.variables))
     evidence = evidence_items(finding)
@@ -62,7 +76,7 @@ def finding_block(finding: Finding) -> str:
         parts.extend(
             f"{n}. {markup.text(step.description)}\n\n{_fence(step.code)}" for n, step in enumerate(finding.rerun, 1)
         )
-    parts.append("[/details]")
+    parts.append(closing(target))
     return "\n\n".join(parts)
 
 
@@ -96,12 +110,12 @@ def _model_row(variable: dict) -> str:
 
 def _versions(context: dict, limit: int) -> str:
     lines = [f"{name}=={version}" for name, version in context["versions"].items()]
-    lines += [f"python {context['python']}", f"platform {context['platform']}"]
+    lines += [f"{label} {context[label]}" for label in ("python", "platform") if context[label]]
     facts, _ = _fit([f"{label}: {value}" for label, value in context["environment"]], limit // TABLE_SHARE)
     return _fence("\n".join(short(line, TITLE_CAP) for line in [*lines, *facts]), "text")
 
 
-def _parts(report: Report, limit: int) -> tuple[str, str]:
+def _parts(report: Report, limit: int, target: str) -> tuple[str, str]:
     """The summary (header, findings table, what was not checked) and the closing model and versions blocks."""
     context = context_summary(report)
     rows, more_rows = _fit([_finding_row(f) for f in report.findings], limit // TABLE_SHARE)
@@ -123,16 +137,21 @@ def _parts(report: Report, limit: int) -> tuple[str, str]:
         skipped=skipped,
         more_skipped=more_skipped,
     )
-    closing = environment.get_template("environment.md.j2").render(
-        model_rows=model_rows, more_variables=more_variables, versions=_versions(context, limit)
+    end = environment.get_template("environment.md.j2").render(
+        model_rows=model_rows,
+        more_variables=more_variables,
+        versions=_versions(context, limit),
+        opening=lambda title: opening(title, target),
+        closing=closing(target),
     )
-    return summary, closing
+    return summary, end
 
 
 def _header(context: dict) -> str:
     libraries = library_versions(context, ("pymc", "pytensor", "arviz"))
-    python = short(f"Python {context['python']}", TITLE_CAP)
-    return " · ".join([*libraries, python, short(context["platform"])])
+    python = [short(f"Python {context['python']}", TITLE_CAP)] if context["python"] else []
+    platform = [short(context["platform"])] if context["platform"] else []
+    return " · ".join([*libraries, *python, *platform])
 
 
 def _trace_line(trace: dict) -> str:
@@ -169,14 +188,18 @@ def _care(report: Report) -> str:
 TREATED = ("divergences", "max_rhat", "min_ess_bulk")
 
 
-def render_markdown(report: Report, *, color: bool = False, limit: int = DISCOURSE_POST_LIMIT) -> str:
+def render_markdown(report: Report, *, color: bool = False, limit: int | None = None, target: str = "discourse") -> str:
+    """The report as Markdown for ``target``: "discourse" (a PyMC Discourse post) or "github" (an issue)."""
+    if target not in TARGETS:
+        raise ValueError(f"no Markdown for {target!r}: use one of {', '.join(TARGETS)}")
+    limit = limit or (GITHUB_ISSUE_LIMIT if target == "github" else DISCOURSE_POST_LIMIT)
     report = prepare(report, cap_names=True)
-    summary, closing = _parts(report, limit)
+    summary, end = _parts(report, limit, target)
     care = _care(report)
     summary = f"{summary}\n\n{care}" if care else summary
     kept: list[str] = []
-    used = len(summary) + len(closing) + RESERVE
-    blocks = [finding_block(f) for f in report.findings]
+    used = len(summary) + len(end) + RESERVE
+    blocks = [finding_block(f, target) for f in report.findings]
     for block in blocks:
         if used + len(block) + 2 > limit:
             break
@@ -184,4 +207,9 @@ def render_markdown(report: Report, *, color: bool = False, limit: int = DISCOUR
         used += len(block) + 2
     omitted = len(blocks) - len(kept)
     tail = [f"_Details of {omitted} more finding(s) left out to fit the post limit; see the HTML or JSON report._"]
-    return "\n\n".join([summary, *kept, *(tail if omitted else []), closing]).strip() + "\n"
+    return "\n\n".join([summary, *kept, *(tail if omitted else []), end]).strip() + "\n"
+
+
+def render_github_markdown(report: Report, *, color: bool = False) -> str:
+    """Markdown for a GitHub issue or comment."""
+    return render_markdown(report, color=color, target="github")

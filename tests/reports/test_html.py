@@ -52,12 +52,60 @@ def test_no_external_resources(sick_html):
     assert "<link" not in sick_html
 
 
+def _notebook_page(fragment: str, tmp_path):
+    """The fragment as a notebook shows it: inside a page of its own; the page's script then clicks the
+    first copy button, as a user would."""
+    page = tmp_path / "notebook.html"
+    click = '<script>document.querySelector(".pymc-doctor-report button.copy").click();</script>'
+    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{fragment}{click}</body></html>')
+    return page
+
+
 def test_compact_notebook_form():
     report = pymc_doctor.check(load("centered_eight"))
     html = report._repr_html_()
-    assert "<html" not in html and "<style" not in html and "<script" not in html
-    assert "SMP101" in html and "<details" in html
+    assert "<html" not in html and "SMP101" in html
+    # its own style, every rule scoped to the report, so nothing leaks into the notebook
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{[^{}]*\}", style) for s in block.split(",")]
+    assert selectors and all(s.startswith(".pymc-doctor-report") for s in selectors if not s.startswith("@")), selectors
+    # findings collapsed, except the errors
+    for finding in report.findings:
+        opened = re.search(rf'<details class="finding" id="r\w+-\d+-{finding.code}"( open)?>', html).group(1)
+        assert bool(opened) == (finding.severity == "error"), finding.code
+    # the copy buttons are bound by a script on this fragment, in each code block
+    assert 'document.currentScript.closest(".pymc-doctor-report")' in html
+    assert html.count('<button class="copy"') == html.count('<div class="codeblock">') >= 2
     assert report._repr_markdown_().startswith("**pymc-doctor")
+
+
+def test_notebook_fragment_works_in_chromium(tmp_path):
+    page = _notebook_page(pymc_doctor.check(load("centered_eight"))._repr_html_(), tmp_path)
+    shot = tmp_path / "notebook.png"
+    screenshot = open_page(page, tmp_path, "--window-size=1000,1400", f"--screenshot={shot}")
+    assert shot.exists() and shot.stat().st_size > 20_000, screenshot.stderr[-2000:]
+    assert console_errors(screenshot.stderr) == []
+    dom = open_page(page, tmp_path, "--dump-dom").stdout
+    assert 'class="pymc-doctor-report live"' in dom  # its script ran: the buttons show
+    assert '<button class="copy" type="button">Copied</button>' in dom  # and a click copies
+
+
+def test_notebook_environment_table_leaves_out_empty_values():
+    from pymc_doctor.finding import Report
+    from pymc_doctor.reports import Report as Shown
+
+    context = {
+        "python": "3.11",
+        "platform": "",
+        "versions": {"pymc": "5.28.5", "nutpie": ""},
+        "environment": {"hardware": {"logical_cores": 2}, "channel": "", "pytensor": {"cxx": "g++", "compiledir": ""}},
+    }
+    html = Shown.of(Report(findings=[], context=context))._repr_html_()
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', html)
+    assert ("cores / memory", "2 cores") in rows and ("pymc", "5.28.5") in rows and ("Python", "3.11") in rows
+    assert all(value.strip() for _, value in rows) and not {"Platform", "nutpie", "compile directory"} & set(dict(rows))
+    # a trace's report leaves the installation to the page
+    assert '<table class="env">' not in pymc_doctor.check(load("bioassay"))._repr_html_()
 
 
 def test_several_reports_on_one_page():

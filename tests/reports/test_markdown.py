@@ -70,3 +70,89 @@ def test_the_post_fits_whatever_the_number_of_findings_and_variables():
     assert re.search(r"and \d+ more\.", text)  # checks not run
     assert text.count("[details=") == text.count("[/details]")
     assert text.count("```") % 2 == 0
+
+
+def _hostile_report():
+    from pymc_doctor.finding import Finding, Report
+
+    finding = Finding(
+        "ENV503",
+        "error",
+        "environment",
+        'Ping @maintainer <img src=x> "quoted" [/details] </details>',
+        "Thanks @maintainer, see [/details] and </details>.",
+        evidence={"jax_gpu": [], "device": "", "missing": None, "working": ["nutpie"], "default": "pymc"},
+        fix_code="x = '````'",
+    )
+    context = {"versions": {"pymc": "5"}, "python": "", "platform": "Linux", "environment": {"hardware": {}}}
+    return Report(findings=[finding], context=context)
+
+
+def test_github_gets_html_details_and_discourse_bbcode():
+    report = pymc_doctor.check(load("centered_eight"))
+    github = render_markdown(report, target="github")
+    discourse = render_markdown(report)
+    assert "[details" not in github and "[/details]" not in github
+    assert github.count("<details><summary>") == github.count("</details>") == len(report.findings) + 1
+    # the Markdown inside a <details> renders only after a blank line
+    assert github.count("</summary>\n\n") == len(report.findings) + 1
+    assert "<details>" not in discourse and discourse.count('[details="') == len(report.findings) + 1
+    assert github.count("```") % 2 == 0 and "theta_offset = pm.Normal" in github
+
+
+def test_github_escaping_pings_nobody_and_closes_nothing():
+    report = _hostile_report()
+    for target, start, close in (
+        ("github", "<details><summary>", "</details>"),
+        ("discourse", '[details="', "[/details]"),
+    ):
+        text = render_markdown(report, target=target)
+        (summary,) = [line for line in text.splitlines() if line.startswith(start + "✗ ENV503")]
+        title = summary.removeprefix(start).removesuffix("</summary>").removesuffix('"]')
+        assert "@" not in title and "<" not in title and '"' not in title and "[" not in title
+        assert text.count(close) == 2  # the finding's and the versions block's, none from the user's text
+        assert " @maintainer" not in text and "`@`maintainer" in text
+        assert "`````python\nx = '````'\n`````" in text  # the fence is longer than any backtick run
+
+
+def test_empty_fields_are_left_out():
+    for target in ("github", "discourse"):
+        text = render_markdown(_hostile_report(), target=target)
+        assert "- working: nutpie" in text and "- default: pymc" in text
+        assert "jax gpu" not in text and "- device" not in text and "missing" not in text
+        assert "python \n" not in text and "Python ·" not in text and "Python " not in text.splitlines()[0]
+
+
+def test_share_for_github_on_the_command_line():
+    from click.testing import CliRunner
+
+    from pymc_doctor.cli import main
+    from tests.support import trace_path
+
+    runner = CliRunner()
+    path = str(trace_path("centered_eight"))
+    github = runner.invoke(main, ["check", path, "--share-for", "github"])
+    discourse = runner.invoke(main, ["check", path, "--share"])
+    assert github.exit_code == discourse.exit_code == 1, github.output
+    assert "<details><summary>✗ SMP101" in github.stdout and "[details=" not in github.stdout
+    assert '[details="✗ SMP101' in discourse.stdout and "<details>" not in discourse.stdout
+    assert runner.invoke(main, ["check", path, "--share-for", "gitlab"]).exit_code == 2
+
+
+def test_the_environment_table_leaves_out_facts_the_probes_did_not_learn():
+    from pymc_doctor.reports.common import environment_lines
+
+    rows = dict(
+        environment_lines(
+            {
+                "platform": {"system": "", "machine": ""},
+                "channel": "",
+                "hardware": {"logical_cores": 4, "memory_gb": None},
+                "pytensor": {"cxx": "g++", "compiledir": ""},
+                "jax_devices": [],
+            }
+        )
+    )
+    assert rows["cores / memory"] == "4 cores" and rows["C++ compiler"] == "g++"
+    assert "system" not in rows and "installed with" not in rows and "compile directory" not in rows
+    assert all(value.strip() for value in rows.values())
