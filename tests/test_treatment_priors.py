@@ -6,6 +6,7 @@ import numpy as np
 import pymc as pm
 import pytest
 
+import pymc_doctor
 from pymc_doctor.treatment.rewrite import CannotApply, apply, positive_prior
 
 
@@ -64,3 +65,13 @@ def test_what_is_not_a_free_normal_is_refused_with_a_reason():
         positive_prior(model, "y")
     with pytest.raises(CannotApply, match="not a free variable"):
         positive_prior(model, "nothing")
+
+
+def test_the_prior_conflict_plan_carries_the_positive_prior_step():
+    model = _normal_on_a_scale()
+    with model:
+        idata = pm.sample(draws=100, tune=100, chains=2, cores=1, random_seed=3, progressbar=False)
+    report = pymc_doctor.check(idata, model=model)
+    assert "MOD101" in {f.code for f in report.findings}
+    actions = [step.action for step in report.plan if step.action and step.action["kind"] == "positive_prior"]
+    assert actions == [{"kind": "positive_prior", "variable": "sigma"}]

@@ -79,8 +79,8 @@ def positive_prior(model: Any, variable: str) -> Any:
     """``variable ~ Normal(mu, sigma)`` becomes ``variable ~ HalfNormal(sigma)``, sampled on the log scale.
 
     ``sigma`` is read from the model's own graph (``mu`` is dropped: the new prior starts at zero, as a
-    scale's does), and the variable keeps its name, size and dims, so
-    whatever uses it as a scale now sees positive values only. The rewrite is made on the model's
+    scale's does), and the variable keeps its name, size and dims, so whatever uses it as a scale now
+    sees positive values only. The rewrite is made on the model's
     function graph, where the variable's node and its value transform can be swapped together.
     """
     import pymc as pm
