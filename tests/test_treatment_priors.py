@@ -75,3 +75,18 @@ def test_the_prior_conflict_plan_carries_the_positive_prior_step():
     assert "MOD101" in {f.code for f in report.findings}
     actions = [step.action for step in report.plan if step.action and step.action["kind"] == "positive_prior"]
     assert actions == [{"kind": "positive_prior", "variable": "sigma"}]
+
+
+@pytest.mark.slow
+def test_treat_swaps_the_normal_scale_prior_and_reports_the_step():
+    model = _normal_on_a_scale()
+    with model:
+        idata = pm.sample(draws=200, tune=200, chains=2, cores=1, random_seed=3, progressbar=False)
+    report = pymc_doctor.treat(model, idata, budget=300)
+    steps = report.treatment.steps
+    swap = [step for step in steps if "positive values" in step.description]
+    assert swap and not swap[0].error
+    assert "DX302" in swap[0].before["diagnoses"] and swap[0].after["diagnoses"] == []
+    assert swap[0].cured and report.treatment.outcome == "cured"
+    assert _kinds(model) == {"mu": "NormalRV", "sigma": "NormalRV"}
+    assert "treatment" in report.to_dict()
