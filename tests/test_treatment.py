@@ -53,7 +53,7 @@ def test_noncentered_rewrite_refuses_what_it_cannot_rewrite():
     with pytest.raises(CannotApply, match="not a free variable"):
         noncentered(model, "nothing")
     with pytest.raises(CannotApply, match="no mechanical rewrite"):
-        apply(model, {"kind": "positive_prior", "variable": "scale"}, None)
+        apply(model, {"kind": "prior", "variable": "scale"}, None)
 
 
 def test_sample_step_adds_options_and_keeps_the_model():

@@ -24,6 +24,8 @@ def apply(model: Any, action: dict[str, Any], posterior: Any) -> tuple[Any, dict
         return noncentered(model, action["group"]), {}
     if kind == "ordered":
         return ordered(model, action["variable"], posterior)
+    if kind == "positive_prior":
+        return positive_prior(model, action["variable"]), {}
     raise CannotApply(f"no mechanical rewrite for a {kind!r} step")
 
 
@@ -71,3 +73,40 @@ def ordered(model: Any, variable: str, posterior: Any) -> tuple[Any, dict[str, A
         low, high = low - 1.0, high + 1.0
     start = np.broadcast_to(np.linspace(low, high, shape[-1]), shape).copy()
     return change_value_transforms(model, {variable: ordered_transform}), {"initvals": {variable: start}}
+
+
+def positive_prior(model: Any, variable: str) -> Any:
+    """``variable ~ Normal(mu, sigma)`` becomes ``variable ~ HalfNormal(sigma)``, sampled on the log scale.
+
+    ``sigma`` is read from the model's own graph (``mu`` is dropped: the new prior starts at zero, as a
+    scale's does), and the variable keeps its name, size and dims, so whatever uses it as a scale now
+    sees positive values only. The rewrite is made on the model's
+    function graph, where the variable's node and its value transform can be swapped together.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.transforms import log
+    from pymc.model.fgraph import fgraph_from_model, model_from_fgraph
+    from pytensor.tensor.random.basic import NormalRV
+    from pytensor.tensor.type_other import NoneTypeT
+
+    if variable not in model.named_vars or model[variable] not in model.free_RVs:
+        raise CannotApply(f"`{variable}` is not a free variable of the model")
+    fgraph, memo = fgraph_from_model(model)
+    node = memo[model[variable]].owner
+    rv, value, *rest = node.inputs
+    if not isinstance(rv.owner.op, NormalRV):
+        raise CannotApply(f"`{variable}` is not Normal: only a Normal prior is swapped for a positive one mechanically")
+    location, scale = rv.owner.op.dist_params(rv.owner)
+    # An explicit size is kept; without one the parameters' broadcast shape gives it, as it did.
+    size = rv.owner.op.size_param(rv.owner)
+    if isinstance(size.type, NoneTypeT):
+        size = pt.broadcast_shape(location, scale)
+    positive = pm.HalfNormal.dist(sigma=scale, size=size)
+    positive.name = variable
+    new_value = value.type(name=f"{variable}_{log.name}__")
+    # The op's own properties (its name and dims on PyMC 6) are kept; only the transform changes.
+    props = {prop: getattr(node.op, prop) for prop in node.op.__props__}
+    swapped = type(node.op)(**{**props, "transform": log})(positive, new_value, *rest)
+    fgraph.replace(node.outputs[0], swapped, import_missing=True)
+    return model_from_fgraph(fgraph, mutate_fgraph=True)
