@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 import pymc_doctor
-from pymc_doctor.reports import RENDERERS, html
+from pymc_doctor.reports import RENDERERS, plots
 from pymc_doctor.reports.safety import splices
 from pymc_doctor.spelling import safe_identifier
 from tests.reports.test_safety import CONTROL, renamed_eight
@@ -159,7 +159,7 @@ def test_every_form_survives_hostile_names(monkeypatch_plots, variable, dim, fir
 def monkeypatch_plots():
     """Plots are drawn from the trace by labels the renderers never show as text; the fuzz test skips them."""
     patch = pytest.MonkeyPatch()
-    patch.setattr(html, "plot_data_uri", lambda request, finding, trace: "data:image/png;base64,")
+    patch.setattr(plots, "plot_data_uri", lambda request, finding, trace: "data:image/png;base64,")
     yield
     patch.undo()
 

@@ -172,9 +172,9 @@ def shareable_forms(report, folder) -> dict[str, str]:
 
 @pytest.mark.parametrize("kind", TOKENS)
 def test_token_shapes_planted_in_every_input_never_reach_a_shareable_form(tmp_path, monkeypatch, kind):
-    from pymc_doctor.reports import html
+    from pymc_doctor.reports import plots
 
-    monkeypatch.setattr(html, "plot_data_uri", lambda request, finding, trace: "data:image/png;base64,")
+    monkeypatch.setattr(plots, "plot_data_uri", lambda request, finding, trace: "data:image/png;base64,")
     planted, secret = TOKENS[kind]
     # A DataTree refuses '/' in a variable's name (and a file name holds none): a URL is planted elsewhere.
     variable = planted if "/" not in planted else "x"

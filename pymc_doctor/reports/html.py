@@ -16,7 +16,6 @@ from pymc_doctor.reports.common import (
     template_environment,
 )
 from pymc_doctor.reports.markdown import render_markdown
-from pymc_doctor.reports.plots import plot_data_uri
 from pymc_doctor.reports.safety import prepare, short, visible
 from pymc_doctor.version import __version__
 
@@ -29,6 +28,11 @@ def _rule_page(code: str) -> str:
 
 
 def _plots(item: Finding | Diagnosis, report: Report) -> list[dict[str, str]]:
+    if not item.plots:
+        return []
+    # Drawing needs NumPy and matplotlib, which a report without plots (`env`'s) never loads.
+    from pymc_doctor.reports.plots import plot_data_uri
+
     plots = []
     for request in item.plots:
         try:

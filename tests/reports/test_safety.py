@@ -40,7 +40,7 @@ def code_blocks(fmt: str, text: str) -> list[str]:
         data = json.loads(text)
         steps = [s["code"] for f in data["findings"] for s in f["rerun"]] + [s["code"] for s in data["plan"]]
         return [f["fix_code"] for f in data["findings"]] + steps
-    if fmt == "markdown":
+    if fmt.endswith("markdown"):  # Discourse's and GitHub's
         return re.findall(r"^(`{3,})python\n(.*?)\n\1$", text, re.S | re.M)
     if fmt == "html":
         return re.findall(r"<pre><code>(.*?)</code></pre>", text, re.S)
