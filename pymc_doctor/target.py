@@ -184,19 +184,27 @@ def _explainable(error: BaseException) -> BaseException | str:
     return error
 
 
-def check_target(spec: str, trace_path: str | None, options: dict) -> list:
-    """Lint each model the target defines; with one model, check it together with its trace."""
-    from pymc_doctor import check, explain
+def _loaded(spec: str) -> Any:
+    """The target, or the report explaining the error its script raised while it was loaded."""
+    from pymc_doctor import explain
     from pymc_doctor.quiet import quiet
 
     say(f"Loading {spec}…")
     try:
         with quiet("pymc", "pytensor"):
-            target = load_target(spec)
+            return load_target(spec)
     except TargetRaised as raised:
-        report = explain(_explainable(raised.error))
-        report.context["source"] = spec
-        return [report]
+        return explain(_explainable(raised.error))
+
+
+def check_target(spec: str, trace_path: str | None, options: dict) -> list:
+    """Lint each model the target defines; with one model, check it together with its trace."""
+    from pymc_doctor import check
+
+    target = _loaded(spec)
+    if not isinstance(target, Target):
+        target.context["source"] = spec
+        return [target]
     traces = {Path(trace_path).name: Path(trace_path)} if trace_path is not None else dict(target.traces)
     if trace_path is not None and len(target.models) != 1:
         raise TargetError(f"{spec} defines {len(target.models)} models; --trace needs exactly one")
@@ -215,15 +223,11 @@ def check_target(spec: str, trace_path: str | None, options: dict) -> list:
 
 def treat_target(spec: str, trace_path: str | None, treatment: dict) -> list:
     """Treat the one model the target defines (or the one ``treatment["model"]`` names), with its trace."""
-    from pymc_doctor import explain, treat
-    from pymc_doctor.quiet import quiet
+    from pymc_doctor import treat
 
-    say(f"Loading {spec}…")
-    try:
-        with quiet("pymc", "pytensor"):
-            target = load_target(spec)
-    except TargetRaised as raised:
-        return [explain(_explainable(raised.error))]
+    target = _loaded(spec)
+    if not isinstance(target, Target):
+        return [target]
     models = target.models
     if treatment.get("model"):
         if treatment["model"] not in models:
