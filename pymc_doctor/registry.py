@@ -65,3 +65,24 @@ def rule(
         return function
 
     return register
+
+
+def rule_family(category: Category, *, needs: Iterable[str]):
+    """``rule`` for one family of checks: their category, and the parts of the subject they usually read.
+
+    ``_rule = rule_family("sampling", needs=("trace",))``, then ``@_rule(code, name, severity=...)`` over
+    each check; a check that reads other parts names its own ``needs``.
+    """
+    family_needs = tuple(needs)
+
+    def family_rule(
+        code: str,
+        name: str,
+        *,
+        severity: Severity,
+        needs: Iterable[str] = family_needs,
+        params: dict[str, Any] | None = None,
+    ) -> Callable[[CheckFunction], CheckFunction]:
+        return rule(code, name, category=category, severity=severity, needs=needs, params=params)
+
+    return family_rule

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from pymc_doctor import registry
 from pymc_doctor.catalog import all_rules, find_rule, resolve_thresholds, select_rules
+from pymc_doctor.registry import Rule, rule_family
 
 PAGE_SECTIONS = ("What it checks:", "Why it matters:", "Threshold:", "Example:", "Fix:")
 
@@ -18,6 +20,42 @@ def test_codes_and_names_are_unique_and_well_formed():
     for r in rules:
         assert re.fullmatch(r"(ENV|MOD|SMP|EXP|FIT)\d{3}", r.code)
         assert re.fullmatch(r"[a-z][a-z0-9-]+", r.name)
+
+
+# Each package of checks: its code prefix and the categories of its rules (EXP explains errors of both kinds).
+PACKAGES = {
+    "environment": ("ENV", {"env"}),
+    "model": ("MOD", {"model"}),
+    "sampling": ("SMP", {"sampling"}),
+    "explain": ("EXP", {"model", "env"}),
+    "fit": ("FIT", {"fit"}),
+}
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_every_rule_has_the_prefix_and_category_of_its_package(rule):
+    package = rule.function.__module__.removeprefix("pymc_doctor.checks.").split(".")[0]
+    prefix, categories = PACKAGES[package]
+    assert rule.code.startswith(prefix)
+    assert rule.category in categories
+    if prefix == "EXP":
+        assert rule.needs == ("error",)
+
+
+def test_a_rule_family_registers_its_category_and_needs(monkeypatch):
+    monkeypatch.setattr(registry, "RULES", {})
+    family = rule_family("sampling", needs=("trace",))
+
+    @family("SMP998", "family-default", severity="info", params={"limit": 1})
+    def default(subject, limit): ...
+
+    @family("SMP999", "family-override", severity="error", needs=("nuts",))
+    def override(subject): ...
+
+    assert registry.RULES["SMP998"] == Rule(
+        "SMP998", "family-default", "sampling", "info", ("trace",), {"limit": 1}, default
+    )
+    assert registry.RULES["SMP999"] == Rule("SMP999", "family-override", "sampling", "error", ("nuts",), {}, override)
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, c_severity, finding, first_line, key_lines
+from pymc_doctor.checks.environment.common import c_severity, env_rule, finding, first_line, key_lines
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import Distribution, evidence
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -31,7 +31,7 @@ def detect_blas_fallback(facts: EnvFacts) -> dict[str, Any] | None:
     }
 
 
-@rule("ENV201", "blas-fallback", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV201", "blas-fallback", severity="warning")
 def blas_fallback(subject: Subject) -> Iterator[Finding]:
     """PyTensor links no BLAS library and falls back to NumPy's C API.
 
@@ -101,7 +101,7 @@ def detect_blas_link(facts: EnvFacts) -> dict[str, Any] | None:
     return {"blas__ldflags": pytensor.blas_ldflags, "error": key_lines(outcome.error, 6)}
 
 
-@rule("ENV202", "blas-link", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV202", "blas-link", severity="error")
 def blas_link(subject: Subject) -> Iterator[Finding]:
     """PyTensor's BLAS flags do not link.
 
@@ -154,7 +154,7 @@ def detect_blas_runtime(facts: EnvFacts) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-@rule("ENV203", "blas-runtime", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV203", "blas-runtime", severity="warning")
 def blas_runtime(subject: Subject) -> Iterator[Finding]:
     """The BLAS that actually runs: missing, mixed OpenMP runtimes, or the slow choice for this Mac.
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pymc_doctor.checks.environment.common import ENV, finding
+from pymc_doctor.checks.environment.common import env_rule, finding
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
-from pymc_doctor.registry import rule
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -27,7 +26,7 @@ def detect_mixed_channels(facts: EnvFacts) -> dict[str, str]:
     }
 
 
-@rule("ENV401", "mixed-channels", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV401", "mixed-channels", severity="warning")
 def mixed_channels(subject: Subject) -> Iterator[Finding]:
     """PyMC's core packages installed with pip into a conda environment.
 

@@ -8,9 +8,11 @@ from packaging.version import InvalidVersion, Version
 
 from pymc_doctor.finding import Severity, finding_builder
 from pymc_doctor.probes.facts import Outcome, PyTensorConfig
+from pymc_doctor.registry import rule_family
 
 ENV = "env"
 finding = finding_builder(ENV)
+env_rule = rule_family(ENV, needs=("env",))
 
 # Messages of an extension built against another NumPy than the one installed.
 NUMPY_ABI_PATTERNS = (

@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding, first_line
+from pymc_doctor.checks.environment.common import env_rule, finding, first_line
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.compiledir import LOCK_WAIT_S
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import CompileDir
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -36,7 +36,7 @@ def _why_unusable(folder: CompileDir) -> str:
     return f"it exists but cannot be written ({first_line(folder.write_error)})"
 
 
-@rule("ENV303", "compiledir-unusable", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV303", "compiledir-unusable", severity="error")
 def compiledir_unusable(subject: Subject) -> Iterator[Finding]:
     """PyTensor cannot create or write its compile directory.
 
@@ -80,7 +80,7 @@ def detect_compiledir_space(facts: EnvFacts, min_free_mb: int) -> dict[str, Any]
     return {"free_mb": round(folder.free_bytes / 2**20, 1), "path": folder.where}
 
 
-@rule("ENV304", "compiledir-space", category=ENV, severity="warning", needs=("env",), params={"min_free_mb": 500})
+@env_rule("ENV304", "compiledir-space", severity="warning", params={"min_free_mb": 500})
 def compiledir_space(subject: Subject, min_free_mb: int) -> Iterator[Finding]:
     """Little free disk space where PyTensor compiles.
 
@@ -120,7 +120,7 @@ def detect_compile_lock(facts: EnvFacts) -> dict[str, Any] | None:
     return dataclasses.asdict(lock) if lock.stuck else None
 
 
-@rule("ENV305", "compile-lock", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV305", "compile-lock", severity="warning")
 def compile_lock(subject: Subject) -> Iterator[Finding]:
     """Another process holds PyTensor's compile lock.
 
@@ -182,7 +182,7 @@ def detect_compiledir_path(facts: EnvFacts) -> dict[str, Any] | None:
     return {"path": path, "reasons": reasons} if reasons else None
 
 
-@rule("ENV306", "compiledir-path", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV306", "compiledir-path", severity="warning")
 def compiledir_path(subject: Subject) -> Iterator[Finding]:
     """A compile directory in a synced, network or (on Windows) space or non-ASCII path.
 

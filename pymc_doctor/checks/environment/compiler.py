@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, c_severity, finding, key_lines
+from pymc_doctor.checks.environment.common import c_severity, env_rule, finding, key_lines
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -46,7 +46,7 @@ def _why_no_compiler(facts: EnvFacts, found: dict[str, Any]) -> tuple[str, str, 
     return reason, f"{install_fix} Then remove `cxx=` from PYTENSOR_FLAGS.", f"{install_code}\n# then:\n{code}"
 
 
-@rule("ENV301", "no-compiler", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV301", "no-compiler", severity="error")
 def no_compiler(subject: Subject) -> Iterator[Finding]:
     """PyTensor has no C++ compiler.
 
@@ -101,7 +101,7 @@ def detect_compile_fails(facts: EnvFacts) -> dict[str, Any] | None:
     return {"cxx": pytensor.cxx, "error": error, "probe": probe.summary()}
 
 
-@rule("ENV302", "compile-fails", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV302", "compile-fails", severity="error")
 def compile_fails(subject: Subject) -> Iterator[Finding]:
     """The C++ compiler does not build a PyTensor op.
 

@@ -8,10 +8,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding, key_lines, numpy_abi_line
+from pymc_doctor.checks.environment.common import env_rule, finding, key_lines, numpy_abi_line
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
-from pymc_doctor.registry import rule
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -46,7 +45,7 @@ def _import_fix(facts: EnvFacts, error: str) -> tuple[str, str]:
     return fix, fixes.conda_forge_env()
 
 
-@rule("ENV107", "import-fails", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV107", "import-fails", severity="error")
 def import_fails(subject: Subject) -> Iterator[Finding]:
     """PyTensor or PyMC cannot be imported.
 
@@ -95,7 +94,7 @@ def detect_unknown_flag(facts: EnvFacts) -> dict[str, Any] | None:
     return {"unknown": unknown, "suggestions": suggestions, "PYTENSOR_FLAGS": facts.env_vars.get("PYTENSOR_FLAGS", "")}
 
 
-@rule("ENV108", "unknown-flag", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV108", "unknown-flag", severity="warning")
 def unknown_flag(subject: Subject) -> Iterator[Finding]:
     """A PyTensor flag that PyTensor does not know, and so ignores.
 
@@ -135,7 +134,7 @@ def detect_shadowed_module(facts: EnvFacts) -> list[str]:
     return facts.shadowing
 
 
-@rule("ENV110", "shadowed-module", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV110", "shadowed-module", severity="warning")
 def shadowed_module(subject: Subject) -> Iterator[Finding]:
     """A file in the current folder that hides a library.
 

@@ -6,12 +6,11 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding
+from pymc_doctor.checks.environment.common import env_rule, finding
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import evidence
 from pymc_doctor.probes.static import LEGACY
-from pymc_doctor.registry import rule
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import count, join_and
@@ -32,7 +31,7 @@ def detect_legacy_packages(facts: EnvFacts) -> dict[str, dict[str, Any]]:
     return found
 
 
-@rule("ENV101", "legacy-packages", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV101", "legacy-packages", severity="error")
 def legacy_packages(subject: Subject) -> Iterator[Finding]:
     """PyMC3, Theano or Aesara installed beside PyMC.
 
@@ -82,7 +81,7 @@ def detect_legacy_code(facts: EnvFacts) -> list[dict[str, Any]]:
     return evidence(facts.legacy_imports)
 
 
-@rule("ENV102", "legacy-code", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV102", "legacy-code", severity="warning")
 def legacy_code(subject: Subject) -> Iterator[Finding]:
     """Code in the current folder that imports pymc3, theano or aesara.
 
@@ -129,7 +128,7 @@ def detect_legacy_config(facts: EnvFacts) -> dict[str, Any] | None:
     return {"variables": variables, "files": files}
 
 
-@rule("ENV103", "legacy-config", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV103", "legacy-config", severity="warning")
 def legacy_config(subject: Subject) -> Iterator[Finding]:
     """Theano or Aesara settings that PyTensor ignores.
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding
+from pymc_doctor.checks.environment.common import env_rule, finding
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
-from pymc_doctor.registry import rule
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -24,7 +23,7 @@ def detect_low_memory(facts: EnvFacts, min_available_gb: float) -> dict[str, Any
     }
 
 
-@rule("ENV603", "low-memory", category=ENV, severity="warning", needs=("env",), params={"min_available_gb": 2.0})
+@env_rule("ENV603", "low-memory", severity="warning", params={"min_available_gb": 2.0})
 def low_memory(subject: Subject, min_available_gb: float) -> Iterator[Finding]:
     """Little free memory for sampling.
 
@@ -62,7 +61,7 @@ def detect_rosetta(facts: EnvFacts) -> dict[str, Any] | None:
     return {"executable": facts.platform.executable} if facts.platform.rosetta else None
 
 
-@rule("ENV605", "rosetta", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV605", "rosetta", severity="warning")
 def rosetta(subject: Subject) -> Iterator[Finding]:
     """An Intel (x86_64) Python running under Rosetta on Apple silicon.
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding, key_lines, major, numpy_abi_line
+from pymc_doctor.checks.environment.common import env_rule, finding, key_lines, major, numpy_abi_line
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts, SamplersProbe
 from pymc_doctor.probes.static import JAX_GPU_PLUGINS, SAMPLER_MODULES
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.remedies import sample_call
 from pymc_doctor.subject import Subject
@@ -48,7 +48,7 @@ def detect_sampler_broken(facts: EnvFacts) -> dict[str, str]:
     return failures
 
 
-@rule("ENV501", "sampler-broken", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV501", "sampler-broken", severity="warning")
 def sampler_broken(subject: Subject) -> Iterator[Finding]:
     """An installed sampler backend that cannot be imported.
 
@@ -105,7 +105,7 @@ def detect_jax_devices(facts: EnvFacts) -> tuple[str, dict[str, Any]] | None:
     return ("no-gpu", found) if plugins else None
 
 
-@rule("ENV502", "jax-devices", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV502", "jax-devices", severity="warning")
 def jax_devices(subject: Subject) -> Iterator[Finding]:
     """JAX and the GPU disagree: a GPU that JAX does not use, or a GPU build of JAX without a GPU.
 
@@ -169,7 +169,7 @@ def detect_faster_sampler(facts: EnvFacts) -> dict[str, Any] | None:
     return {"working": sorted(working), "default": default, "fastest": fastest, "jax_gpu": gpu}
 
 
-@rule("ENV503", "faster-sampler", category=ENV, severity="info", needs=("env",))
+@env_rule("ENV503", "faster-sampler", severity="info")
 def faster_sampler(subject: Subject) -> Iterator[Finding]:
     """A faster `nuts_sampler=` than the default is available here.
 

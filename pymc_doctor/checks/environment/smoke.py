@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding, key_lines
+from pymc_doctor.checks.environment.common import env_rule, finding, key_lines
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import SmokeSample
-from pymc_doctor.registry import rule
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -112,7 +111,7 @@ def _passed(facts: EnvFacts, found: dict[str, Any], slow_seconds: float) -> Find
     )
 
 
-@rule("ENV801", "smoke-test", category=ENV, severity="error", needs=("env",), params={"slow_seconds": 120.0})
+@env_rule("ENV801", "smoke-test", severity="error", params={"slow_seconds": 120.0})
 def smoke_test(subject: Subject, slow_seconds: float) -> Iterator[Finding]:
     """Build a tiny model and sample it: the "test your installation" step.
 

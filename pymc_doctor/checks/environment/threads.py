@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding
+from pymc_doctor.checks.environment.common import env_rule, finding
 from pymc_doctor.finding import Finding
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.static import BLAS_THREAD_VARIABLES, THREAD_VARIABLES
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -61,14 +61,7 @@ def detect_oversubscription(facts: EnvFacts, max_oversubscription: float) -> dic
     }
 
 
-@rule(
-    "ENV601",
-    "oversubscription",
-    category=ENV,
-    severity="warning",
-    needs=("env",),
-    params={"max_oversubscription": 1.0},
-)
+@env_rule("ENV601", "oversubscription", severity="warning", params={"max_oversubscription": 1.0})
 def oversubscription(subject: Subject, max_oversubscription: float) -> Iterator[Finding]:
     """More BLAS threads than cores while PyMC samples chains in parallel.
 
@@ -141,7 +134,7 @@ def detect_thread_variables(facts: EnvFacts) -> dict[str, Any] | None:
     return {"unusable": unusable, "above_cores": too_many, "usable_cores": cores}
 
 
-@rule("ENV602", "thread-variables", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV602", "thread-variables", severity="warning")
 def thread_variables(subject: Subject) -> Iterator[Finding]:
     """Thread-count variables that the libraries cannot use, or that ask for more threads than cores.
 
@@ -199,7 +192,7 @@ def detect_start_method(facts: EnvFacts) -> dict[str, Any] | None:
     return {"start_method": method, "system": facts.platform.system}
 
 
-@rule("ENV604", "start-method", category=ENV, severity="info", needs=("env",))
+@env_rule("ENV604", "start-method", severity="info")
 def start_method_note(subject: Subject) -> Iterator[Finding]:
     """Parallel chains start with `spawn` or `forkserver`: scripts need a main guard.
 

@@ -7,12 +7,12 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from pymc_doctor.checks.environment.common import ENV, finding, major, numpy_abi_line
+from pymc_doctor.checks.environment.common import env_rule, finding, major, numpy_abi_line
 from pymc_doctor.finding import Finding, Severity
 from pymc_doctor.probes.envfacts import EnvFacts, ProbeView
 from pymc_doctor.probes.facts import evidence
 from pymc_doctor.probes.static import LEGACY
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck
 from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
@@ -33,7 +33,7 @@ def detect_old_pymc(facts: EnvFacts) -> dict[str, Any] | None:
     return {"installed": version, "current_major": CURRENT_PYMC_MAJOR, "python": facts.platform.python}
 
 
-@rule("ENV104", "old-pymc", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV104", "old-pymc", severity="warning")
 def old_pymc(subject: Subject) -> Iterator[Finding]:
     """A PyMC older than the current major line.
 
@@ -82,7 +82,7 @@ def detect_version_conflict(facts: EnvFacts) -> list[dict[str, Any]]:
     return evidence(requirement for requirement in facts.pymc_requirements if not requirement.satisfied)
 
 
-@rule("ENV105", "version-conflict", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV105", "version-conflict", severity="error")
 def version_conflict(subject: Subject) -> Iterator[Finding]:
     """A dependency outside the range the installed PyMC declares.
 
@@ -143,7 +143,7 @@ def detect_numpy_abi(facts: EnvFacts) -> dict[str, Any] | None:
     return {"numpy": facts.version("numpy"), "conflicts": conflicts, "import_failures": failures}
 
 
-@rule("ENV106", "numpy-abi", category=ENV, severity="error", needs=("env",))
+@env_rule("ENV106", "numpy-abi", severity="error")
 def numpy_abi(subject: Subject) -> Iterator[Finding]:
     """A compiled package built for another NumPy than the one installed.
 
@@ -194,7 +194,7 @@ def detect_duplicate_install(facts: EnvFacts) -> dict[str, list[dict[str, Any]]]
     }
 
 
-@rule("ENV109", "duplicate-install", category=ENV, severity="warning", needs=("env",))
+@env_rule("ENV109", "duplicate-install", severity="warning")
 def duplicate_install(subject: Subject) -> Iterator[Finding]:
     """The same package installed twice, in two places on the import path.
 

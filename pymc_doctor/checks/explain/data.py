@@ -11,10 +11,11 @@ from collections.abc import Iterator
 
 from pymc_doctor.errortext import ErrorText
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("model")
+_rule = rule_family("model", needs=("error",))
 
 
 def _column_if(error: ErrorText, *patterns: str) -> dict[str, str | None] | None:
@@ -26,7 +27,7 @@ def pandas_in_arithmetic(error: ErrorText) -> dict[str, str | None] | None:
     return _column_if(error, r"setting an array element with a sequence")
 
 
-@rule("EXP108", "pandas-sequence", category="model", severity="error", needs=("error",))
+@_rule("EXP108", "pandas-sequence", severity="error")
 def pandas_sequence(subject: Subject) -> Iterator[Finding]:
     """A pandas object used in model arithmetic.
 
@@ -68,7 +69,7 @@ def object_array(error: ErrorText) -> dict[str, str | None] | None:
     )
 
 
-@rule("EXP109", "object-dtype", category="model", severity="error", needs=("error",))
+@_rule("EXP109", "object-dtype", severity="error")
 def object_dtype(subject: Subject) -> Iterator[Finding]:
     """Data of object dtype (strings, mixed types, pandas NA).
 
@@ -112,7 +113,7 @@ def nan_in_container(error: ErrorText) -> dict[str, str | None] | None:
     return _column_if(error, r"Masked arrays or arrays with `?nan`? entries are not supported")
 
 
-@rule("EXP110", "nan-in-data", category="model", severity="error", needs=("error",))
+@_rule("EXP110", "nan-in-data", severity="error")
 def nan_in_data(subject: Subject) -> Iterator[Finding]:
     """NaN passed to `pm.Data`.
 

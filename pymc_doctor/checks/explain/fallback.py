@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import RULES, rule
+from pymc_doctor.registry import RULES, rule_family
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("model")
+_rule = rule_family("model", needs=("error",))
 FALLBACK = "EXP100"
 
 
@@ -30,7 +31,7 @@ def recognizers_of(subject: Subject) -> list[str]:
     return codes
 
 
-@rule(FALLBACK, "unrecognized-error", category="model", severity="info", needs=("error",))
+@_rule(FALLBACK, "unrecognized-error", severity="info")
 def unrecognized_error(subject: Subject) -> Iterator[Finding]:
     """An error no other EXP rule recognizes.
 

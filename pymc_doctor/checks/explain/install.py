@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from pymc_doctor.errortext import ErrorText
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("env")
+_rule = rule_family("env", needs=("error",))
 
 
 def _matched(error: ErrorText, *patterns: str) -> str | None:
@@ -22,7 +23,7 @@ def missing_blas(error: ErrorText) -> str | None:
     return _matched(error, r"could not link to a BLAS", r"NumPy C-API based implementation for BLAS")
 
 
-@rule("EXP104", "blas-warning", category="env", severity="warning", needs=("error",))
+@_rule("EXP104", "blas-warning", severity="warning")
 def blas_warning(subject: Subject) -> Iterator[Finding]:
     """PyTensor without an optimized BLAS.
 
@@ -54,7 +55,7 @@ def missing_compiler(error: ErrorText) -> str | None:
     return _matched(error, r"g\+\+ not detected", r"unable to compile C-implementations", r"Compilation failed")
 
 
-@rule("EXP105", "compiler-warning", category="env", severity="warning", needs=("error",))
+@_rule("EXP105", "compiler-warning", severity="warning")
 def compiler_warning(subject: Subject) -> Iterator[Finding]:
     """No working C compiler for PyTensor.
 
@@ -93,7 +94,7 @@ def legacy_stack(error: ErrorText) -> str | None:
     )
 
 
-@rule("EXP106", "legacy-import", category="env", severity="error", needs=("error",))
+@_rule("EXP106", "legacy-import", severity="error")
 def legacy_import(subject: Subject) -> Iterator[Finding]:
     """Code or packages from PyMC3, Theano or Aesara.
 
@@ -130,7 +131,7 @@ def unusable_compile_cache(error: ErrorText) -> str | None:
     return _matched(error, r"compiledir '[^']*' exists but you don't have", r"file lock .* could not be acquired")
 
 
-@rule("EXP111", "compile-cache", category="env", severity="error", needs=("error",))
+@_rule("EXP111", "compile-cache", severity="error")
 def compile_cache(subject: Subject) -> Iterator[Finding]:
     """PyTensor's compilation cache is locked or unwritable.
 

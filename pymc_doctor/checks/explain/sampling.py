@@ -8,10 +8,11 @@ from typing import Any
 
 from pymc_doctor.errortext import ErrorText
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("model")
+_rule = rule_family("model", needs=("error",))
 
 
 def failed_start(error: ErrorText) -> dict[str, Any] | None:
@@ -24,7 +25,7 @@ def failed_start(error: ErrorText) -> dict[str, Any] | None:
     return {"terms": dict(failing), "start": {name: value.strip() for name, value in starts}}
 
 
-@rule("EXP102", "start-failed", category="model", severity="error", needs=("error",))
+@_rule("EXP102", "start-failed", severity="error")
 def start_failed(subject: Subject) -> Iterator[Finding]:
     """The starting point failed: "Initial evaluation of model at starting point failed!".
 
@@ -72,7 +73,7 @@ def bad_initial_energy(error: ErrorText) -> dict[str, str | None] | None:
     return {"terms": values.group(1).strip() if values else None}
 
 
-@rule("EXP103", "bad-energy", category="model", severity="error", needs=("error",))
+@_rule("EXP103", "bad-energy", severity="error")
 def bad_energy(subject: Subject) -> Iterator[Finding]:
     """A chain started where the log-probability is not finite: "Bad initial energy".
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from pymc_doctor.errortext import ErrorText
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("model")
+_rule = rule_family("model", needs=("error",))
 
 SHAPE_PATTERNS = (
     r"Incompatible Elemwise input shapes",
@@ -32,7 +33,7 @@ def shape_mismatch(error: ErrorText) -> dict[str, Any] | None:
     return {"pattern": match.group(0), "shapes": re.findall(r"\((\d+(?:,\s*\d*)*)\)", error.message)[:3]}
 
 
-@rule("EXP101", "shape-error", category="model", severity="error", needs=("error",))
+@_rule("EXP101", "shape-error", severity="error")
 def shape_error(subject: Subject) -> Iterator[Finding]:
     """Shape mismatches and broadcasting errors.
 
@@ -88,7 +89,7 @@ def dot_mismatch(error: ErrorText) -> dict[str, Any] | None:
     return {"rows": None, "columns": None, "coefficients": None} if error.has(*_DOT_WORDING) else None
 
 
-@rule("EXP112", "dot-shape-error", category="model", severity="error", needs=("error",))
+@_rule("EXP112", "dot-shape-error", severity="error")
 def dot_shape_error(subject: Subject) -> Iterator[Finding]:
     """A matrix product of a design matrix and coefficients whose lengths differ.
 
@@ -145,7 +146,7 @@ def coordinate_conflict(error: ErrorText) -> dict[str, str | None] | None:
     return None
 
 
-@rule("EXP107", "coords-conflict", category="model", severity="error", needs=("error",))
+@_rule("EXP107", "coords-conflict", severity="error")
 def coords_conflict(subject: Subject) -> Iterator[Finding]:
     """Dims whose coordinates disagree with the data (at the end of sampling).
 

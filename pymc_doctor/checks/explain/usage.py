@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 from pymc_doctor.errortext import ErrorText
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("model")
+_rule = rule_family("model", needs=("error",))
 
 
 def outside_model(error: ErrorText) -> str | None:
@@ -20,7 +21,7 @@ def outside_model(error: ErrorText) -> str | None:
     return match.group(0) if match else None
 
 
-@rule("EXP113", "no-model-context", category="model", severity="error", needs=("error",))
+@_rule("EXP113", "no-model-context", severity="error")
 def no_model_context(subject: Subject) -> Iterator[Finding]:
     """A variable created, or a sampler called, outside a `with model:` block.
 
@@ -67,7 +68,7 @@ def duplicate_name(error: ErrorText) -> dict[str, str] | None:
     return {"name": match.group(1).strip("'\"`")} if match else None
 
 
-@rule("EXP114", "duplicate-name", category="model", severity="error", needs=("error",))
+@_rule("EXP114", "duplicate-name", severity="error")
 def duplicate_variable_name(subject: Subject) -> Iterator[Finding]:
     """Two variables of one model with the same name.
 
@@ -132,7 +133,7 @@ def removed_api(error: ErrorText) -> str | None:
     return None
 
 
-@rule("EXP115", "removed-api", category="model", severity="error", needs=("error",))
+@_rule("EXP115", "removed-api", severity="error")
 def removed_pymc_api(subject: Subject) -> Iterator[Finding]:
     """Code written for an older PyMC, calling a name PyMC has removed.
 

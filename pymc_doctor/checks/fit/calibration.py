@@ -10,9 +10,11 @@ from typing import Any
 from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
 from pymc_doctor.finding import Finding
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
+
+_rule = rule_family("fit", needs=("trace", "predictive", "log_likelihood"))
 
 # What each shape of the PIT's ECDF says about the predictive distribution.
 SHAPES = {
@@ -61,14 +63,7 @@ def _fix(shape: str, distribution: str | None, name: str) -> tuple[str, str | No
     )
 
 
-@rule(
-    "FIT301",
-    "loo-pit",
-    category="fit",
-    severity="warning",
-    needs=("trace", "predictive", "log_likelihood"),
-    params={"pit_band_prob": 0.99},
-)
+@_rule("FIT301", "loo-pit", severity="warning", params={"pit_band_prob": 0.99})
 def loo_pit_calibration(subject: Subject, pit_band_prob: float) -> Iterator[Finding]:
     """The leave-one-out predictive distributions are miscalibrated: LOO-PIT values far from uniform.
 

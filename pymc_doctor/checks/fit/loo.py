@@ -16,10 +16,12 @@ import numpy as np
 from pymc_doctor import fitdata
 from pymc_doctor.checks.fit.common import finding, likelihood
 from pymc_doctor.finding import Finding
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import count, names
+
+_rule = rule_family("fit", needs=("trace", "log_likelihood"))
 
 
 def observation_labels(pareto_k, name: str) -> list[tuple[str, str]]:
@@ -60,14 +62,7 @@ def detect_high_pareto_k(subject: Subject, max_k: float) -> list[dict[str, Any]]
     return found
 
 
-@rule(
-    "FIT201",
-    "pareto-k",
-    category="fit",
-    severity="warning",
-    needs=("trace", "log_likelihood"),
-    params={"max_pareto_k": 0.7},
-)
+@_rule("FIT201", "pareto-k", severity="warning", params={"max_pareto_k": 0.7})
 def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
     """Observations the model cannot predict without having seen them: Pareto k̂ above 0.7 in PSIS-LOO.
 
@@ -133,14 +128,7 @@ def parameter_count(subject: Subject) -> int:
     return int(sum(trace.posterior[name].size // (trace.chains * trace.draws) for name in trace.variable_names()))
 
 
-@rule(
-    "FIT202",
-    "loo-complexity",
-    category="fit",
-    severity="warning",
-    needs=("trace", "log_likelihood"),
-    params={"max_ploo_ratio": 1.0},
-)
+@_rule("FIT202", "loo-complexity", severity="warning", params={"max_ploo_ratio": 1.0})
 def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]:
     """More effective parameters than the model has: p_loo above the parameter count.
 

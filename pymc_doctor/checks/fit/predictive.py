@@ -14,10 +14,12 @@ import numpy as np
 from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
 from pymc_doctor.finding import Finding
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck, rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import names
+
+_rule = rule_family("fit", needs=("trace", "predictive"))
 
 # Two-sided, per statistic: a well-specified model's predictive p-values gather near 0.5 (they are
 # conservative: the posterior was fitted to these data), so 1% in either tail is rare among the few
@@ -129,14 +131,7 @@ def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
     return found
 
 
-@rule(
-    "FIT101",
-    "predictive-spread",
-    category="fit",
-    severity="warning",
-    needs=("trace", "predictive"),
-    params={"ppc_tail": TAIL},
-)
+@_rule("FIT101", "predictive-spread", severity="warning", params={"ppc_tail": TAIL})
 def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     """Data more spread out than the model can reproduce: overdispersion, or heavier tails.
 
@@ -206,14 +201,7 @@ def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
     return found
 
 
-@rule(
-    "FIT102",
-    "predictive-zeros",
-    category="fit",
-    severity="warning",
-    needs=("trace", "predictive"),
-    params={"ppc_tail": TAIL},
-)
+@_rule("FIT102", "predictive-zeros", severity="warning", params={"ppc_tail": TAIL})
 def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     """More zeros in count data than the model reproduces: a zero-inflated process.
 
@@ -254,14 +242,7 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
         )
 
 
-@rule(
-    "FIT103",
-    "predictive-mean",
-    category="fit",
-    severity="warning",
-    needs=("trace", "predictive"),
-    params={"ppc_tail": TAIL},
-)
+@_rule("FIT103", "predictive-mean", severity="warning", params={"ppc_tail": TAIL})
 def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     """The mean of the data lies outside what the model reproduces.
 

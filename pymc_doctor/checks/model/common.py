@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pymc_doctor.finding import Severity, finding_builder
+from pymc_doctor.finding import finding_builder
 from pymc_doctor.modelgraph import (
     ModelFacts,
     batch_shape,
@@ -19,7 +19,7 @@ from pymc_doctor.modelgraph import (
     parameter_names,
     sources,
 )
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck, rule_family
 from pymc_doctor.subject import Subject
 
 MODEL = "model"
@@ -28,9 +28,7 @@ HALF_NORMAL_MEDIAN = 0.674  # the median of |Normal(0, 1)|: turns a typical magn
 finding = finding_builder(MODEL)
 
 
-def model_rule(code: str, name: str, *, severity: Severity, params: dict | None = None):
-    """``registry.rule`` for a check that reads the model."""
-    return rule(code, name, category=MODEL, severity=severity, needs=("model",), params=params)
+model_rule = rule_family(MODEL, needs=("model",))
 
 
 def model_facts(subject: Subject) -> ModelFacts:

@@ -12,9 +12,11 @@ from pymc_doctor.checks.model.common import model_facts
 from pymc_doctor.finding import Finding
 from pymc_doctor.modelgraph import ModelFacts, distribution_name, nice
 from pymc_doctor.modelgraph.graph import depends_on
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.remedies.model import prior_code
 from pymc_doctor.subject import Subject
+
+_rule = rule_family("sampling", needs=("trace", "model"))
 
 EDGE = 0.05  # the band next to a bound, as a share of the support's width: the prior alone puts 5% there
 
@@ -53,14 +55,7 @@ def piled_at_bounds(f: ModelFacts, posterior, min_share: float) -> list[PiledAtB
     return found
 
 
-@rule(
-    "SMP402",
-    "posterior-at-bound",
-    category="sampling",
-    severity="warning",
-    needs=("trace", "model"),
-    params={"min_share": 0.5},
-)
+@_rule("SMP402", "posterior-at-bound", severity="warning", params={"min_share": 0.5})
 def posterior_at_bound(subject: Subject, min_share: float) -> Iterator[Finding]:
     """Posterior mass piled against a hard bound of the prior's support.
 

@@ -17,13 +17,14 @@ from pymc_doctor.checks.sampling.finite import finite_labels, nonfinite_draws
 from pymc_doctor.checks.sampling.rhat_noise import healthy_chance
 from pymc_doctor.diagnostics import diagnostics_of
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck, rule_family
 from pymc_doctor.remedies.modes import chain_means_code, smc_code
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import chain_list, count, names
 
 _finding = finding_builder("sampling")
+_rule = rule_family("sampling", needs=("trace",))
 
 # Chain means this many within-chain sds apart sit in separate modes (SMP202's default).
 MODE_SEPARATION = 3.0
@@ -94,14 +95,7 @@ def shown_rhat(rhat: pd.Series) -> dict[str, float]:
     return {label: float(f"{value:.4g}") for label, value in rhat.head(20).items()}
 
 
-@rule(
-    "SMP201",
-    "rhat",
-    category="sampling",
-    severity="warning",
-    needs=("trace",),
-    params={"max_rhat": 1.01, "error_rhat": 1.1, "false_alarm": 0.01},
-)
+@_rule("SMP201", "rhat", severity="warning", params={"max_rhat": 1.01, "error_rhat": 1.1, "false_alarm": 0.01})
 def high_rhat(subject: Subject, max_rhat: float, error_rhat: float, false_alarm: float) -> Iterator[Finding]:
     """Chains that disagree: rank-normalized split R-hat above what healthy chains give.
 
@@ -282,14 +276,7 @@ def separated_modes(trace: TraceView, separation: float) -> dict[str, Any] | Non
     return {"elements": flagged, "label_switching": label_switching} if flagged else None
 
 
-@rule(
-    "SMP202",
-    "multimodal",
-    category="sampling",
-    severity="error",
-    needs=("trace",),
-    params={"min_mode_separation": MODE_SEPARATION},
-)
+@_rule("SMP202", "multimodal", severity="error", params={"min_mode_separation": MODE_SEPARATION})
 def multimodal_chains(subject: Subject, min_mode_separation: float) -> Iterator[Finding]:
     """Chains that sit in different modes.
 

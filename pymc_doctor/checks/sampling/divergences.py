@@ -12,13 +12,14 @@ from pymc_doctor import hierarchy, remedies
 from pymc_doctor.checks.sampling.hmc import required_stat
 from pymc_doctor.diagnostics import diagnostics_of
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.spelling import python_name
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import count
 
 _finding = finding_builder("sampling")
+_rule = rule_family("sampling", needs=("nuts",))
 # Divergences "sit at" an element when their mean percentile is this far from the other draws'.
 CLEAR_DISTANCE = 0.15
 
@@ -211,13 +212,8 @@ def _divergence_plots(found: dict[str, Any]) -> tuple[PlotRequest, ...]:
     return ()
 
 
-@rule(
-    "SMP101",
-    "divergences",
-    category="sampling",
-    severity="error",
-    needs=("nuts",),
-    params={"max_divergences": 0, "error_share": 0.001, "min_to_locate": 5},
+@_rule(
+    "SMP101", "divergences", severity="error", params={"max_divergences": 0, "error_share": 0.001, "min_to_locate": 5}
 )
 def divergences(subject: Subject, max_divergences: int, error_share: float, min_to_locate: int) -> Iterator[Finding]:
     """Divergent transitions after tuning.

@@ -11,12 +11,13 @@ import pandas as pd
 from pymc_doctor import remedies
 from pymc_doctor.checks.sampling.convergence import MODES_FIX, chains_apart, diagnostics_table, left_out
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import count
 
 _finding = finding_builder("sampling")
+_rule = rule_family("sampling", needs=("trace",))
 
 
 def ess_below(trace: TraceView, min_ess_per_chain: int) -> dict[str, Any] | None:
@@ -34,14 +35,7 @@ def ess_below(trace: TraceView, min_ess_per_chain: int) -> dict[str, Any] | None
     return {"low": low, "threshold": threshold, "elements": len(table), "draws_needed": needed}
 
 
-@rule(
-    "SMP203",
-    "low-ess",
-    category="sampling",
-    severity="warning",
-    needs=("trace",),
-    params={"min_ess_per_chain": 100},
-)
+@_rule("SMP203", "low-ess", severity="warning", params={"min_ess_per_chain": 100})
 def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
     """Too few effective draws: low bulk or tail ESS.
 
@@ -110,14 +104,7 @@ def mcse_above(trace: TraceView, max_mcse_ratio: float) -> pd.Series | None:
     return high if len(high) else None
 
 
-@rule(
-    "SMP204",
-    "high-mcse",
-    category="sampling",
-    severity="info",
-    needs=("trace",),
-    params={"max_mcse_ratio": 0.1},
-)
+@_rule("SMP204", "high-mcse", severity="info", params={"max_mcse_ratio": 0.1})
 def high_mcse(subject: Subject, max_mcse_ratio: float) -> Iterator[Finding]:
     """Monte Carlo error large against the posterior's spread.
 

@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from pymc_doctor.finding import Finding, finding_builder
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.spelling import posterior_access
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import count, names
 
 _finding = finding_builder("sampling")
+_rule = rule_family("sampling", needs=("trace",))
 # What the other checks leave out for an element with a draw that is not finite, as SMP401 says it.
 LEFT_OUT = (
     "R-hat, ESS and MCSE (SMP201, SMP203, SMP204), the modes of the chains (SMP202) and where divergences sit (SMP101)"
@@ -82,7 +83,7 @@ def _described(name: str, found: dict[str, Any], elements: int) -> str:
     return f"`{name}`: {found['share']:.1%} of draws ({what}, in {where})"
 
 
-@rule("SMP401", "nonfinite-draws", category="sampling", severity="error", needs=("trace",))
+@_rule("SMP401", "nonfinite-draws", severity="error")
 def nonfinite(subject: Subject) -> Iterator[Finding]:
     """Draws that are not finite: NaN, +inf or -inf in the posterior.
 

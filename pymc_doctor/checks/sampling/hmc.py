@@ -12,12 +12,13 @@ import numpy as np
 
 from pymc_doctor import engine, remedies
 from pymc_doctor.finding import Finding, PlotRequest, RerunStep, finding_builder
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck, rule_family
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.wording import chain_list, count
 
 _finding = finding_builder("sampling")
+_rule = rule_family("sampling", needs=("nuts",))
 
 
 def required_stat(trace: TraceView, name: str) -> np.ndarray:
@@ -37,14 +38,7 @@ def depth_saturation(trace: TraceView, max_share: float) -> dict[str, Any] | Non
     return {"share": float(hit.mean()), "per_chain": per_chain, "above": np.flatnonzero(per_chain > max_share)}
 
 
-@rule(
-    "SMP102",
-    "tree-depth",
-    category="sampling",
-    severity="warning",
-    needs=("nuts",),
-    params={"max_treedepth_share": 0.05},
-)
+@_rule("SMP102", "tree-depth", severity="warning", params={"max_treedepth_share": 0.05})
 def tree_depth_saturation(subject: Subject, max_treedepth_share: float) -> Iterator[Finding]:
     """Transitions that stopped at the maximum tree depth.
 
@@ -103,14 +97,7 @@ def low_ebfmi_chains(trace: TraceView, min_ebfmi: float) -> dict[str, Any] | Non
     return {"ebfmi": values, "below": low} if len(low) else None
 
 
-@rule(
-    "SMP103",
-    "low-ebfmi",
-    category="sampling",
-    severity="warning",
-    needs=("nuts",),
-    params={"min_ebfmi": 0.3},
-)
+@_rule("SMP103", "low-ebfmi", severity="warning", params={"min_ebfmi": 0.3})
 def low_ebfmi(subject: Subject, min_ebfmi: float) -> Iterator[Finding]:
     """Low energy Bayesian fraction of missing information (E-BFMI).
 
@@ -168,14 +155,7 @@ def collapsed_step_sizes(trace: TraceView, min_step_size: float, max_ratio: floa
     return {"final": final, "collapsed": collapsed} if collapsed else None
 
 
-@rule(
-    "SMP104",
-    "step-size-collapse",
-    category="sampling",
-    severity="warning",
-    needs=("nuts",),
-    params={"min_step_size": 1e-3, "max_step_size_ratio": 10.0},
-)
+@_rule("SMP104", "step-size-collapse", severity="warning", params={"min_step_size": 1e-3, "max_step_size_ratio": 10.0})
 def step_size_collapse(subject: Subject, min_step_size: float, max_step_size_ratio: float) -> Iterator[Finding]:
     """A chain whose adapted step size collapsed.
 
@@ -247,13 +227,8 @@ def stuck_chains(trace: TraceView, min_move_share: float, min_acceptance: float)
     return {"move_share": move_share, "mean_acceptance": mean_accept, "stuck": sorted(stuck)}
 
 
-@rule(
-    "SMP105",
-    "stuck-chain",
-    category="sampling",
-    severity="error",
-    needs=("trace",),
-    params={"min_move_share": 0.1, "min_acceptance": 0.05},
+@_rule(
+    "SMP105", "stuck-chain", severity="error", needs=("trace",), params={"min_move_share": 0.1, "min_acceptance": 0.05}
 )
 def stuck_chain(subject: Subject, min_move_share: float, min_acceptance: float) -> Iterator[Finding]:
     """A chain that does not move.

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from pymc_doctor import remedies
 from pymc_doctor.finding import Finding, RerunStep, finding_builder
-from pymc_doctor.registry import CannotCheck, rule
+from pymc_doctor.registry import CannotCheck, rule_family
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 
 _finding = finding_builder("sampling")
+_rule = rule_family("sampling", needs=("trace",))
 
 
 def chain_shortfall(trace: TraceView, min_chains: int) -> int | None:
@@ -18,14 +19,7 @@ def chain_shortfall(trace: TraceView, min_chains: int) -> int | None:
     return trace.chains if trace.chains < min_chains else None
 
 
-@rule(
-    "SMP301",
-    "few-chains",
-    category="sampling",
-    severity="warning",
-    needs=("trace",),
-    params={"min_chains": 4},
-)
+@_rule("SMP301", "few-chains", severity="warning", params={"min_chains": 4})
 def few_chains(subject: Subject, min_chains: int) -> Iterator[Finding]:
     """Too few chains to judge convergence.
 
@@ -66,14 +60,7 @@ def draw_shortfall(trace: TraceView, min_draws: int) -> int | None:
     return trace.draws if trace.draws < min_draws else None
 
 
-@rule(
-    "SMP302",
-    "few-draws",
-    category="sampling",
-    severity="warning",
-    needs=("trace",),
-    params={"min_draws": 100},
-)
+@_rule("SMP302", "few-draws", severity="warning", params={"min_draws": 100})
 def few_draws(subject: Subject, min_draws: int) -> Iterator[Finding]:
     """Too few draws per chain for reliable diagnostics.
 
@@ -114,14 +101,7 @@ def tuning_shortfall(trace: TraceView, min_tuning_steps: int) -> int | None:
     return trace.tuning_steps if trace.tuning_steps < min_tuning_steps else None
 
 
-@rule(
-    "SMP303",
-    "short-tuning",
-    category="sampling",
-    severity="warning",
-    needs=("trace",),
-    params={"min_tuning_steps": 200},
-)
+@_rule("SMP303", "short-tuning", severity="warning", params={"min_tuning_steps": 200})
 def short_tuning(subject: Subject, min_tuning_steps: int) -> Iterator[Finding]:
     """Too short a warm-up.
 
