@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pymc_doctor import remedies
 from pymc_doctor.finding import Finding, RerunStep, finding_builder
@@ -12,6 +13,12 @@ from pymc_doctor.trace import TraceView
 
 _finding = finding_builder("sampling")
 _rule = rule_family("sampling", needs=("trace",))
+
+
+def _rerun_with(trace: TraceView, label: str, **setting: int) -> dict[str, Any]:
+    """A setup finding's fix code and re-run step: the same ``pm.sample`` call with ``setting`` changed."""
+    call = remedies.sample_call(trace.sampler, **setting)
+    return {"fix_code": call, "rerun": (RerunStep(label, call),)}
 
 
 def chain_shortfall(trace: TraceView, min_chains: int) -> int | None:
@@ -39,7 +46,6 @@ def few_chains(subject: Subject, min_chains: int) -> Iterator[Finding]:
     if chains is None:
         return
     single = chains == 1
-    more_chains = remedies.sample_call(trace.sampler, chains=min_chains)
     yield _finding(
         "SMP301",
         "warning" if single else "info",
@@ -50,8 +56,7 @@ def few_chains(subject: Subject, min_chains: int) -> Iterator[Finding]:
         ),
         evidence={"chains": chains},
         fix=f"Run at least {min_chains} chains.",
-        fix_code=more_chains,
-        rerun=(RerunStep(f"{min_chains} chains.", more_chains),),
+        **_rerun_with(trace, f"{min_chains} chains.", chains=min_chains),
     )
 
 
@@ -79,7 +84,6 @@ def few_draws(subject: Subject, min_draws: int) -> Iterator[Finding]:
     draws = draw_shortfall(trace, min_draws)
     if draws is None:
         return
-    default_draws = remedies.sample_call(trace.sampler, draws=1000)
     yield _finding(
         "SMP302",
         "warning",
@@ -87,8 +91,7 @@ def few_draws(subject: Subject, min_draws: int) -> Iterator[Finding]:
         f"Each chain has {draws} draws; diagnostics need at least {min_draws} to be trusted.",
         evidence={"draws": draws},
         fix="Draw at least 1000 per chain.",
-        fix_code=default_draws,
-        rerun=(RerunStep("PyMC's default number of draws.", default_draws),),
+        **_rerun_with(trace, "PyMC's default number of draws.", draws=1000),
     )
 
 
@@ -120,7 +123,6 @@ def short_tuning(subject: Subject, min_tuning_steps: int) -> Iterator[Finding]:
     steps = tuning_shortfall(trace, min_tuning_steps)
     if steps is None:
         return
-    default_warmup = remedies.sample_call(trace.sampler, tune=1000)
     yield _finding(
         "SMP303",
         "warning",
@@ -131,6 +133,5 @@ def short_tuning(subject: Subject, min_tuning_steps: int) -> Iterator[Finding]:
         ),
         evidence={"tuning_steps": steps},
         fix="Tune for at least 1000 steps.",
-        fix_code=default_warmup,
-        rerun=(RerunStep("PyMC's default warm-up.", default_warmup),),
+        **_rerun_with(trace, "PyMC's default warm-up.", tune=1000),
     )
