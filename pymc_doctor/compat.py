@@ -66,12 +66,17 @@ def library_versions() -> dict[str, str]:
     return {name: version for name, version in versions.items() if version}
 
 
+def distribution_major(name: str, default: int) -> int:
+    """The major version of an installed distribution; ``default`` when it is missing or its version unreadable."""
+    try:
+        return Version(distribution_version(name) or str(default)).major
+    except InvalidVersion:
+        return default
+
+
 @cache
 def arviz_major() -> int:
-    try:
-        return Version(distribution_version("arviz") or "0").major
-    except InvalidVersion:
-        return 0
+    return distribution_major("arviz", 0)
 
 
 # ---------------------------------------------------------------------------------------------

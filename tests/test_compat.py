@@ -13,6 +13,7 @@ import xarray as xr
 import pymc_doctor
 from pymc_doctor import compat
 from pymc_doctor.compat import TraceError, trace_view
+from pymc_doctor.remedies import pymc_major
 from pymc_doctor.samplers import untransformed_name
 from tests.support import load, trace_path
 
@@ -141,6 +142,20 @@ def test_transformed_copies_are_not_diagnosed_twice():
 def test_versions_read_from_metadata():
     versions = compat.library_versions()
     assert {"pymc", "arviz", "numpy", "xarray"} <= set(versions)
+
+
+@pytest.mark.parametrize(("version", "major"), [("6.4.0", 6), ("5.28.5", 5), (None, 3), ("not-a-version", 3)])
+def test_a_distribution_major_falls_back_to_the_default_when_missing_or_unreadable(monkeypatch, version, major):
+    monkeypatch.setattr(compat, "distribution_version", lambda name: version)
+    assert compat.distribution_major("pymc", 3) == major
+
+
+def test_the_library_lines_are_those_installed():
+    import arviz
+    import pymc
+
+    assert compat.arviz_major() == int(arviz.__version__.split(".")[0])
+    assert pymc_major() == int(pymc.__version__.split(".")[0])
 
 
 def _nuts_trace(stats: dict, attrs: dict | None = None) -> xr.DataTree:

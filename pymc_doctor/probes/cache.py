@@ -25,13 +25,12 @@ import shutil
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pymc_doctor.probes.files import read_regular_text
 from pymc_doctor.probes.protocol import ProbeResult
-from pymc_doctor.probes.static import ENV_VARS, shadowing
+from pymc_doctor.probes.static import ENV_VARS, installed_version, shadowing
 
 CACHE_VERSION = 1
 CACHE_FILE = "env-probes.json"
@@ -158,13 +157,6 @@ def healthy(result: ProbeResult) -> bool:
     return False
 
 
-def _installed(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def still_true(result: ProbeResult) -> bool:
     """Whether a stored result's facts still hold on the live system, checked before it is trusted:
     the base probe's interpreter, its PyTensor and PyMC versions, and its compile folder, which
@@ -179,8 +171,8 @@ def still_true(result: ProbeResult) -> bool:
     return (
         data.get("interpreter") == sys.executable
         and isinstance(pytensor, dict)
-        and pytensor.get("version") == _installed("pytensor")
-        and data.get("pymc_version") == _installed("pymc")
+        and pytensor.get("version") == installed_version("pytensor")
+        and data.get("pymc_version") == installed_version("pymc")
         and os.path.isdir(folder["path"])
     )
 

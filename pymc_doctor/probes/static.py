@@ -127,7 +127,8 @@ def numpy_requirement_conflicts(numpy_version: str | None) -> list[dict[str, Any
     return conflicts
 
 
-def _installed_version(name: str) -> str | None:
+def installed_version(name: str) -> str | None:
+    """A distribution's installed version, read from its metadata; None when it is not installed."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -154,7 +155,7 @@ def pymc_requirements() -> list[dict[str, Any]]:
             extra = next((e for e in extras if requirement.marker.evaluate({"extra": e})), None)
             if extra is None:  # a requirement for another platform or Python
                 continue
-        installed = _installed_version(requirement.name)
+        installed = installed_version(requirement.name)
         if extra is not None and installed is None:
             continue
         satisfied = installed is not None and requirement.specifier.contains(installed, prereleases=True)

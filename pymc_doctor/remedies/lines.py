@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from packaging.version import InvalidVersion, Version
-
-from pymc_doctor.compat import distribution_version
+from pymc_doctor.compat import distribution_major
 
 
 @cache
 def pymc_major() -> int:
-    try:
-        return Version(distribution_version("pymc") or "5").major
-    except InvalidVersion:
-        return 5
+    return distribution_major("pymc", 5)
