@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from pymc_doctor import compat, fitstats
+from pymc_doctor import compat, fitstats, powerscaling
 from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
 from pymc_doctor.trace import TraceView
@@ -220,3 +220,102 @@ def _loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
     if not found:
         raise CannotCheck("no observed variable has both posterior predictive draws and a log-likelihood")
     return found
+
+
+def log_densities(trace: TraceView, model: Any) -> dict[str, Any]:
+    """The ``posterior``, and on its draws the ``log_prior`` and the ``log_likelihood`` summed per draw as
+    (chain, draw) arrays, the ``priors`` summed, ``drawn`` and ``seconds``; for power-scaling.
+
+    With a model, only the top-level priors (those whose parameters are constants) are summed, as brms's
+    ``lprior`` holds: power-scaling a hierarchical child's density would scale the model's structure too.
+    """
+    return _cached(trace, model, "log_densities", lambda: _log_densities(trace, model))
+
+
+def _top_level_priors(model: Any) -> list[str]:
+    from pymc_doctor.modelgraph.graph import depends_on, dist_params
+
+    free = list(model.free_RVs)
+    return [rv.name for rv in free if not any(depends_on(param, free) for param in dist_params(rv))]
+
+
+def _log_densities(trace: TraceView, model: Any) -> dict[str, Any]:
+    likelihood = log_likelihood(trace, model)
+    posterior, seconds = likelihood["posterior"], likelihood["seconds"]
+    priors = _top_level_priors(model) if model is not None else None
+    if "log_prior" in trace.fit_groups:
+        found = trace.fit_groups["log_prior"]
+        try:
+            found = found.sel(chain=posterior["chain"].values, draw=posterior["draw"].values)
+        except (KeyError, ValueError) as exc:
+            raise CannotCheck("the log_prior group holds other draws than the posterior") from exc
+        found = found[[name for name in priors if name in found]] if priors is not None else found
+    elif model is None:
+        raise CannotCheck("the trace has no log_prior group, and no model was given to compute it")
+    else:
+        import pymc as pm
+
+        container = compat.arviz_container({"posterior": posterior})
+        computed, spent = _drawn_by_pymc(
+            "log prior",
+            lambda: pm.compute_log_prior(
+                container, var_names=priors, model=model, extend_inferencedata=False, progressbar=False
+            ),
+        )
+        found = computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_prior"]
+        seconds += spent
+    if not found.data_vars:
+        raise CannotCheck("the log_prior group holds no prior of the model")
+    return {
+        "posterior": posterior,
+        "log_prior": summed(found),
+        "log_likelihood": summed(likelihood["log_likelihood"]),
+        "priors": tuple(map(str, found.data_vars)),
+        "drawn": likelihood["drawn"] or "log_prior" not in trace.fit_groups,
+        "seconds": seconds,
+    }
+
+
+def summed(group: xr.Dataset) -> np.ndarray:
+    """Each draw's total over every variable and element of a log-density group, as (chain, draw)."""
+    total = 0.0
+    for values in group.data_vars.values():
+        other = [d for d in values.dims if d not in ("chain", "draw")]
+        total = total + values.sum(other).transpose("chain", "draw").values.astype(np.float64)
+    return np.asarray(total)
+
+
+def sensitivities(trace: TraceView, model: Any) -> dict[str, Any]:
+    """Per element of each parameter (the model's free variables; without a model every posterior variable),
+    its ``label``, ``variable`` and power-scaling sensitivity to the ``prior`` and to the ``likelihood``
+    (``powerscaling``); the Pareto k̂ of each component's weights (``khat``), the ``priors`` scaled,
+    ``draws``, ``drawn`` and ``seconds``."""
+    return _cached(trace, model, "sensitivities", lambda: _sensitivities(trace, model))
+
+
+def _sensitivities(trace: TraceView, model: Any) -> dict[str, Any]:
+    data = log_densities(trace, model)
+    posterior = data["posterior"]
+    components = {"prior": data["log_prior"].reshape(-1), "likelihood": data["log_likelihood"].reshape(-1)}
+    if not all(np.isfinite(values).all() for values in components.values()):
+        raise CannotCheck("the log prior or the log-likelihood is not finite at every draw")
+    free = None if model is None else {rv.name for rv in model.free_RVs}
+    elements, khat = [], {}
+    for name in map(str, posterior.data_vars):
+        values = posterior[name]
+        if (free is not None and name not in free) or values.dtype.kind not in "biuf":
+            continue
+        draws = values.transpose("chain", "draw", ...).values.reshape(values.sizes["chain"] * values.sizes["draw"], -1)
+        found = {}
+        for component, log_density in components.items():
+            found[component], khat[component] = powerscaling.sensitivity(draws, log_density)
+        labels = trace.element_labels(name) if name in trace.posterior else [name]
+        elements.extend(
+            {"label": label, "variable": name, "prior": float(p), "likelihood": float(lik)}
+            for label, p, lik in zip(labels, found["prior"], found["likelihood"], strict=True)
+        )
+    if not elements:
+        raise CannotCheck("the posterior holds no numeric parameter")
+    draws_used = int(components["prior"].size)
+    kept = {key: data[key] for key in ("priors", "drawn", "seconds")}
+    return {**kept, "elements": elements, "khat": khat, "draws": draws_used}
