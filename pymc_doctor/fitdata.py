@@ -233,10 +233,33 @@ def log_densities(trace: TraceView, model: Any) -> dict[str, Any]:
 
 
 def _top_level_priors(model: Any) -> list[str]:
-    from pymc_doctor.modelgraph.graph import depends_on, dist_params
+    """The free variables whose prior has constant parameters, less the offsets of non-centered hierarchies
+    (zero-mean Normals multiplied by another free variable: ``mu + tau * offset``), which brms's ``lprior``
+    leaves out too."""
+    from pytensor.graph.traversal import io_toposort
+
+    from pymc_doctor.modelgraph.graph import depends_on, dist_params, scalar_op, transparent_base
 
     free = list(model.free_RVs)
-    return [rv.name for rv in free if not any(depends_on(param, free) for param in dist_params(rv))]
+    top = [rv for rv in free if not any(depends_on(param, free) for param in dist_params(rv))]
+    centred = [rv for rv in top if type(rv.owner.op).__name__ == "NormalRV" and _zero(dist_params(rv)[0])]
+    outputs = [*model.deterministics, *(p for rv in [*free, *model.observed_RVs] for p in dist_params(rv))]
+    offsets = set()
+    for node in io_toposort(free, outputs):
+        if type(scalar_op(node)).__name__ != "Mul":
+            continue
+        factors = [transparent_base(factor)[0] for factor in node.inputs]
+        for rv in centred:
+            if any(f is rv for f in factors) and any(f is not rv and depends_on(f, free) for f in factors):
+                offsets.add(rv.name)
+    return [rv.name for rv in top if rv.name not in offsets]
+
+
+def _zero(var: Any) -> bool:
+    from pymc_doctor.modelgraph import constant_value
+
+    value = constant_value(var)
+    return value is not None and bool(np.all(value == 0))
 
 
 def _log_densities(trace: TraceView, model: Any) -> dict[str, Any]:

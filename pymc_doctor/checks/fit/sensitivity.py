@@ -56,9 +56,10 @@ def prior_of(model: Any, name: str) -> tuple[str, dict[str, str | None], tuple[s
         return None
 
 
-def _fix_code(subject: Subject, flagged: list[dict[str, Any]]) -> str:
-    """A weaker prior for each variable flagged, in the model's spelling; none without a model."""
-    variables = dict.fromkeys(e["variable"] for e in flagged)
+def _fix_code(subject: Subject, result: dict[str, Any]) -> str:
+    """A weaker prior for each variable flagged whose own prior was power-scaled, in the model's spelling;
+    none without a model. A hierarchical child moves with its hyperpriors: their code is the fix."""
+    variables = [v for v in dict.fromkeys(e["variable"] for e in result["flagged"]) if v in result["priors"]]
     found = [(variable, prior_of(subject.model, variable)) for variable in variables]
     return "\n".join(fixes.weaker_prior_code(variable, *prior) for variable, prior in found if prior is not None)
 
@@ -104,9 +105,11 @@ def _evidence(result: dict[str, Any], threshold: float) -> dict[str, Any]:
     category="fit",
     severity="warning",
     needs=("trace", "log_prior", "log_likelihood"),
-    params={"sensitivity_threshold": 0.05},
+    params={"sensitivity_threshold": 0.05, "conflict_warning_sensitivity": 0.25},
 )
-def prior_data_conflict(subject: Subject, sensitivity_threshold: float) -> Iterator[Finding]:
+def prior_data_conflict(
+    subject: Subject, sensitivity_threshold: float, conflict_warning_sensitivity: float
+) -> Iterator[Finding]:
     """Prior-data conflict: parameters whose posterior moves both when the prior and when the likelihood is
     power-scaled.
 
@@ -122,7 +125,12 @@ def prior_data_conflict(subject: Subject, sensitivity_threshold: float) -> Itera
     disagree: the prior says one thing, the data another, and the estimate lands between, believed by
     neither. Conclusions then depend on a prior the data contradict.
 
-    Threshold: both sensitivities at or above `sensitivity_threshold` (default 0.05, as `psense_summary`).
+    Threshold: both sensitivities at or above `sensitivity_threshold` (default 0.05, as `psense_summary`,
+    which calls it a potential conflict); a warning when a prior sensitivity reaches
+    `conflict_warning_sensitivity` (default 0.25: in a Normal model whose prior and data weigh alike, a
+    prior that pulls the posterior mean about three posterior sds from the data's estimate), information
+    below it (a weakly informative prior that still shapes the posterior: Normal(0, 10) on the bioassay
+    slope gives 0.12).
 
     Example: `mu = pm.Normal("mu", 10, 0.1)` for the mean of 20 observations centred at 0: the posterior
     of `mu` sits near 8, prior sensitivity 2.4 and likelihood sensitivity 2.4.
@@ -134,10 +142,11 @@ def prior_data_conflict(subject: Subject, sensitivity_threshold: float) -> Itera
     if result is None:
         return
     flagged = result["flagged"]
+    strong = flagged[0]["prior"] >= conflict_warning_sensitivity
     yield finding(
         "FIT401",
-        "warning",
-        f"Prior-data conflict on {names(e['label'] for e in flagged[:SHOWN])}",
+        "warning" if strong else "info",
+        f"{'Prior-data' if strong else 'Possible prior-data'} conflict on {names(e['label'] for e in flagged[:SHOWN])}",
         f"The posterior of {count(len(flagged), 'parameter')} moves both when the prior and when the likelihood "
         f"is power-scaled (sensitivity at or above {sensitivity_threshold}): {_shown(flagged)}. The prior and "
         f"the data disagree, and the estimate is a compromise between them. {_how(result)}",
@@ -146,7 +155,7 @@ def prior_data_conflict(subject: Subject, sensitivity_threshold: float) -> Itera
         fix=f"Reconsider the prior of {names(dict.fromkeys(e['variable'] for e in flagged))}: if it encodes "
         "knowledge, the data contradict it (check the data and the likelihood); if it was a guess, use a weaker "
         "prior and refit.",
-        fix_code=_fix_code(subject, flagged),
+        fix_code=_fix_code(subject, result),
     )
 
 
@@ -193,5 +202,5 @@ def prior_dominated(subject: Subject, sensitivity_threshold: float) -> Iterator[
         evidence=_evidence(result, sensitivity_threshold),
         fix=f"Report the prior of {names(dict.fromkeys(e['variable'] for e in flagged))} as an assumption and "
         "check how the conclusions change under a weaker prior (below), or collect more data that inform them.",
-        fix_code=_fix_code(subject, flagged),
+        fix_code=_fix_code(subject, result),
     )

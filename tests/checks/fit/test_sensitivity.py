@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import pymc_doctor
-from pymc_doctor import compat, fitdata
+from pymc_doctor import compat, examples, fitdata
 from pymc_doctor.remedies import fit as fixes
 from tests.checks.fit.models import MODELS as FIT_MODELS
 from tests.checks.fit.sensitivity_models import MODELS
-from tests.support import FIXTURES, TRACE_DIR, load
+from tests.support import FIXTURES, TRACE_DIR, findings_of, load
 
 SENSITIVITY_TRACES = ("sens_prior_conflict", "sens_weak_likelihood", "sens_informed")
 
@@ -89,6 +89,20 @@ def test_the_threshold_is_the_users():
     assert check(load("sens_weak_likelihood"), sensitivity_threshold=0.2).findings == []
     (finding,) = check(load("sens_weak_likelihood"), sensitivity_threshold=0.02).findings  # likelihood 0.03
     assert finding.code == "FIT401" and finding.evidence["threshold"] == 0.02
+    assert finding.severity == "info" and finding.title == "Possible prior-data conflict on `mu`"  # prior 0.10
+
+
+@pytest.mark.parametrize("name", ["noncentered_eight", "bioassay"])
+def test_weakly_informative_priors_of_healthy_models_are_never_a_warning(name):
+    """Eight schools' tau is the classic prior-driven parameter; in the non-centered form only mu's and
+    tau's priors are scaled (the offsets belong to the hierarchy), and the fix widens tau's, not theirs."""
+    report = pymc_doctor.check(load(name), model=getattr(examples, name)(), select=["FIT4"])
+    assert set(report.checks_run) == {"FIT401", "FIT402"}
+    assert all(f.severity == "info" for f in report.findings)
+    if name == "noncentered_eight":
+        (dominated,) = findings_of(report, "FIT402")
+        assert dominated.variables == ("tau",) and dominated.evidence["priors_scaled"] == ["mu", "tau"]
+        assert dominated.fix_code == 'tau = pm.HalfCauchy("tau", beta=50)'
 
 
 @pytest.mark.parametrize("name", SENSITIVITY_TRACES)
