@@ -33,6 +33,10 @@ MIN_DRAWS = 20
 # Groups along a dim, judged on their own: a categorical coordinate of few levels, each with enough data.
 MAX_GROUPS = 20
 MIN_GROUP = 5
+# Draws x parameter elements power-scaled at most (each element's draws are sorted once): about 4,000 draws of
+# 1,000 parameters; more parameters are judged on fewer draws, never under 1,000 (PSIS needs them).
+SENSITIVITY_VALUES = 4_000_000
+SENSITIVITY_MIN_DRAWS = 1000
 
 _CACHE: weakref.WeakKeyDictionary[TraceView, dict[tuple[str, int], Any]] = weakref.WeakKeyDictionary()
 
@@ -318,27 +322,43 @@ def sensitivities(trace: TraceView, model: Any) -> dict[str, Any]:
 
 def _sensitivities(trace: TraceView, model: Any) -> dict[str, Any]:
     data = log_densities(trace, model)
-    posterior = data["posterior"]
-    components = {"prior": data["log_prior"].reshape(-1), "likelihood": data["log_likelihood"].reshape(-1)}
+    free = None if model is None else {rv.name for rv in model.free_RVs}
+    judged = [
+        str(name)
+        for name, values in data["posterior"].data_vars.items()
+        if (free is None or name in free) and values.dtype.kind in "biuf"
+    ]
+    if not judged:
+        raise CannotCheck("the posterior holds no numeric parameter")
+    posterior = data["posterior"][judged]
+    # Every k-th draw when the parameters are so many that all draws of all of them exceed the budget.
+    step = _draw_step(posterior, SENSITIVITY_VALUES, SENSITIVITY_MIN_DRAWS)
+    posterior = posterior.isel(draw=slice(None, None, step))
+    components = {
+        "prior": data["log_prior"][:, ::step].reshape(-1),
+        "likelihood": data["log_likelihood"][:, ::step].reshape(-1),
+    }
     if not all(np.isfinite(values).all() for values in components.values()):
         raise CannotCheck("the log prior or the log-likelihood is not finite at every draw")
-    free = None if model is None else {rv.name for rv in model.free_RVs}
-    elements, khat = [], {}
-    for name in map(str, posterior.data_vars):
-        values = posterior[name]
-        if (free is not None and name not in free) or values.dtype.kind not in "biuf":
-            continue
-        draws = values.transpose("chain", "draw", ...).values.reshape(values.sizes["chain"] * values.sizes["draw"], -1)
-        found = {}
-        for component, log_density in components.items():
-            found[component], khat[component] = powerscaling.sensitivity(draws, log_density)
+    weights = powerscaling.scaling_weights(components)
+    elements = []
+    for name in judged:
+        draws = posterior[name].transpose("chain", "draw", ...).values.reshape(components["prior"].size, -1)
+        found = powerscaling.sensitivity(draws, weights)
         labels = trace.element_labels(name) if name in trace.posterior else [name]
         elements.extend(
             {"label": label, "variable": name, "prior": float(p), "likelihood": float(lik)}
             for label, p, lik in zip(labels, found["prior"], found["likelihood"], strict=True)
         )
-    if not elements:
-        raise CannotCheck("the posterior holds no numeric parameter")
-    draws_used = int(components["prior"].size)
     kept = {key: data[key] for key in ("priors", "drawn", "seconds")}
-    return {**kept, "elements": elements, "khat": khat, "draws": draws_used}
+    khat = {name: worst for name, (_, worst) in weights.items()}
+    return {**kept, "elements": elements, "khat": khat, "draws": int(components["prior"].size)}
+
+
+def _draw_step(posterior: xr.Dataset, budget: int, least: int) -> int:
+    """Keep every k-th draw so that draws x parameter elements stay within ``budget``, and at least ``least``
+    draws remain."""
+    samples = posterior.sizes["chain"] * posterior.sizes["draw"]
+    per_draw = sum(int(values.size) for values in posterior.data_vars.values()) // max(samples, 1)
+    wanted = max(least, budget // max(per_draw, 1))
+    return max(1, min(samples // max(least, 1), int(np.ceil(samples / wanted))))

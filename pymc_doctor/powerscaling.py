@@ -116,52 +116,63 @@ def power_scaled_log_weights(log_component: np.ndarray, alpha: float) -> tuple[n
     return log_weights - logsumexp(log_weights), khat
 
 
-def cjs_distances(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The cumulative Jensen-Shannon distance between the draws of each row of ``values`` (element, draw)
-    and the same draws weighted by ``weights`` (draw,), for the draws and for their negatives."""
-    order = np.argsort(values, axis=1)
-    ordered = np.take_along_axis(values, order, axis=1)
-    weighted = weights[order] / weights.sum()
-    return _cjs(ordered, weighted), _cjs(-ordered[:, ::-1], weighted[:, ::-1])
-
-
-def _cjs(ordered: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """ArviZ's ``_cjs_dist`` for rows of sorted draws and their normalized weights."""
-    size = ordered.shape[1]
+def cjs_distances(ordered: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The cumulative Jensen-Shannon distance between the draws of each row of ``ordered`` (element, draw;
+    each row sorted) and the same draws weighted by ``weights`` (element, draw; each row normalized and in
+    the same order), the larger of those for the draws and for their negatives, as ArviZ's ``_cjs_dist``."""
     width = np.diff(ordered, axis=1)
+    return np.maximum(
+        _cjs(width, np.cumsum(weights, axis=1)), _cjs(width[:, ::-1], np.cumsum(weights[:, ::-1], axis=1))
+    )
+
+
+def _cjs(width: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+    """The CJS distance of rows of sorted draws, given by their gaps ``width``, between their ECDF and the
+    weighted ECDF whose running sums are ``cumulative``."""
+    size = cumulative.shape[1]
     cdf_p = np.linspace(1 / size, 1 - 1 / size, size - 1)
-    cdf_q = np.cumsum(weights, axis=1)[:, :-1]
-    p_int, q_int = width @ cdf_p, np.sum(width * cdf_q, axis=1)
-    with np.errstate(divide="ignore"):
-        log_p = np.log2(cdf_p)
-        log_q = np.where(cdf_q > 0, np.log2(np.where(cdf_q > 0, cdf_q, 1)), 0.0)
-        middle = 0.5 * (cdf_p + cdf_q)
-        log_m = np.where(middle > 0, np.log2(np.where(middle > 0, middle, 1)), 0.0)
-    pq = np.sum(width * cdf_p * (log_p - log_m), axis=1) + 0.5 / np.log(2) * (q_int - p_int)
-    qp = np.sum(width * cdf_q * (log_q - log_m), axis=1) + 0.5 / np.log(2) * (p_int - q_int)
+    cdf_q = cumulative[:, :-1]
+    p_int, q_int = width @ cdf_p, np.einsum("ij,ij->i", width, cdf_q)
+    log_q = np.log2(cdf_q, out=np.zeros_like(cdf_q), where=cdf_q > 0)
+    log_m = np.log2(0.5 * (cdf_p + cdf_q))  # never 0: cdf_p > 0
+    log_m *= width
+    pq = width @ (cdf_p * np.log2(cdf_p)) - log_m @ cdf_p + 0.5 / np.log(2) * (q_int - p_int)
+    log_q *= width
+    qp = np.einsum("ij,ij->i", cdf_q, log_q - log_m) + 0.5 / np.log(2) * (p_int - q_int)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt((np.maximum(pq, 0) + np.maximum(qp, 0)) / (p_int + q_int))
 
 
+def scaling_weights(
+    log_components: dict[str, np.ndarray], alphas: tuple[float, float] = ALPHAS
+) -> dict[str, tuple[list[np.ndarray], float]]:
+    """Per component (prior, likelihood) whose summed log density per draw is given (draw,): its normalized
+    power-scaling weights for each alpha, and the largest Pareto k̂ of their raw weights."""
+    found = {}
+    for name, log_density in log_components.items():
+        scaled = [power_scaled_log_weights(log_density, alpha) for alpha in alphas]
+        found[name] = ([np.exp(log_weights) for log_weights, _ in scaled], max(khat for _, khat in scaled))
+    return found
+
+
 def sensitivity(
-    draws: np.ndarray, log_component: np.ndarray, alphas: tuple[float, float] = ALPHAS
-) -> tuple[np.ndarray, float]:
-    """Power-scaling sensitivity of each column of ``draws`` (draw, element) to the component whose summed
-    log density per draw is ``log_component`` (draw,): the CJS distance per unit of log2(alpha), averaged
-    over scaling down and up; and the largest Pareto k̂ of the two sets of weights."""
-    draws = np.asarray(draws, dtype=np.float64).reshape(len(log_component), -1)
-    found = np.empty(draws.shape[1])
-    weights, khats = [], []
-    for alpha in alphas:
-        log_weights, khat = power_scaled_log_weights(log_component, alpha)
-        weights.append(np.exp(log_weights))
-        khats.append(khat)
-    step = max(1, BLOCK_VALUES // max(draws.shape[0], 1))
+    draws: np.ndarray, weights: dict[str, tuple[list[np.ndarray], float]], alphas: tuple[float, float] = ALPHAS
+) -> dict[str, np.ndarray]:
+    """Power-scaling sensitivity of each column of ``draws`` (draw, element) to each component of
+    ``weights`` (``scaling_weights``): the CJS distance per unit of log2(alpha), averaged over scaling down
+    and up."""
+    size = len(next(iter(weights.values()))[0][0])
+    draws = np.asarray(draws, dtype=np.float64).reshape(size, -1)
+    found = {name: np.empty(draws.shape[1]) for name in weights}
+    step = max(1, BLOCK_VALUES // size)
     for start in range(0, draws.shape[1], step):
-        values = draws[:, start : start + step].T
-        gradients = []
-        for alpha, weight in zip(alphas, weights, strict=True):
-            distance = np.maximum(*cjs_distances(values, weight))
-            gradients.append(distance / abs(np.log2(alpha)))
-        found[start : start + step] = (gradients[0] + gradients[1]) / 2
-    return found, max(khats)
+        block = slice(start, start + step)
+        order = np.argsort(draws[:, block].T, axis=1)  # one sort per element serves every weighting
+        ordered = np.take_along_axis(draws[:, block].T, order, axis=1)
+        for name, (pair, _) in weights.items():
+            gradients = [
+                cjs_distances(ordered, weight[order] / weight.sum()) / abs(np.log2(alpha))
+                for alpha, weight in zip(alphas, pair, strict=True)
+            ]
+            found[name][block] = (gradients[0] + gradients[1]) / 2
+    return found
