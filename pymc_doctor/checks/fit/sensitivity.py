@@ -93,7 +93,7 @@ def _evidence(result: dict[str, Any], threshold: float) -> dict[str, Any]:
         "count": len(result["flagged"]),
         "threshold": threshold,
         "priors_scaled": list(result["priors"]),
-        "pareto_k": {k: round(v, 3) for k, v in result["khat"].items()},
+        "pareto_k": {k: round(v, 3) if np.isfinite(v) else None for k, v in result["khat"].items()},
         "draws": result["draws"],
         "seconds": round(result["seconds"], 2),
     }
@@ -119,7 +119,8 @@ def prior_data_conflict(
     each parameter's posterior and its reweighted posterior, per unit of log2(alpha), is its sensitivity.
     The log prior and log-likelihood come from the trace's `log_prior` and `log_likelihood` groups, or are
     computed from the model on a copy of the trace (then only the top-level priors are scaled, those whose
-    parameters are constants, as brms's `lprior`). The numbers are ArviZ 1.x's `psense`.
+    parameters are constants, less the zero-mean offsets of non-centered hierarchies, as brms's `lprior`).
+    The numbers are ArviZ 1.x's `psense`; above 4 million draws x parameter elements, every k-th draw.
 
     Why it matters: a posterior that is sensitive to both is a compromise between a prior and data that
     disagree: the prior says one thing, the data another, and the estimate lands between, believed by

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import pymc_doctor
 from pymc_doctor import compat, examples, fitdata
@@ -175,3 +176,16 @@ def test_weaker_prior_code_widens_the_scale_in_the_users_spelling():
     assert code.startswith("#") and '"p"' in code
     for snippet in (code, fixes.weaker_prior_code("a b", "Normal", {"mu": "0", "sigma": "x"}, ())):
         ast.parse(snippet)
+
+
+def test_many_parameters_are_judged_on_every_other_draw():
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=(2, 1000, 2100))  # 4.2 million values: above the 4 million budget
+    groups = {
+        "posterior": xr.Dataset({"theta": (("chain", "draw", "k"), theta)}),
+        "log_prior": xr.Dataset({"theta": (("chain", "draw"), -0.5 * (theta**2).sum(-1) / 4)}),
+        "log_likelihood": xr.Dataset({"y": (("chain", "draw"), -0.5 * ((theta - 0.1) ** 2).sum(-1))}),
+    }
+    result = fitdata.sensitivities(compat.trace_view(compat.arviz_container(groups)), None)
+    assert result["draws"] == 1000 and len(result["elements"]) == 2100
+    assert result["elements"][0]["label"] == "theta[0]"
