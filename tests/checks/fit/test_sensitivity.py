@@ -159,6 +159,16 @@ def test_the_model_computes_both_log_densities_on_a_copy():
     assert set(compat.trace_groups(trace)) == before
 
 
+def test_the_traces_log_prior_is_read_on_the_draws_the_model_computes_the_likelihood_of():
+    view = compat.trace_view(without("sens_prior_conflict", "log_likelihood"))
+    data = fitdata.log_densities(view, MODELS["prior_conflict"]())
+    assert data["drawn"] and data["priors"] == ("mu",)
+    stored = compat.trace_groups(load("sens_prior_conflict"))["log_prior"]["mu"]
+    posterior = data["posterior"]
+    expected = stored.sel(chain=posterior["chain"].values, draw=posterior["draw"].values).values
+    assert data["log_prior"] == pytest.approx(expected)
+
+
 def test_without_log_prior_or_model_the_rules_do_not_apply_and_say_why_when_asked():
     trace = without("sens_prior_conflict", "log_prior")
     unasked = pymc_doctor.check(trace)
