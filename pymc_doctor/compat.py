@@ -46,7 +46,7 @@ TRACKED_DISTRIBUTIONS = (
 )
 
 
-FIT_GROUPS = ("posterior_predictive", "observed_data", "log_likelihood")
+FIT_GROUPS = ("posterior_predictive", "observed_data", "log_likelihood", "log_prior")
 
 
 class TraceError(ValueError):

@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 
 
 # The needs of the fit rules: groups of the trace that the model can compute when they are missing.
-FIT_NEEDS = {"predictive": ("posterior_predictive", "observed_data"), "log_likelihood": ("log_likelihood",)}
+FIT_NEEDS = {
+    "predictive": ("posterior_predictive", "observed_data"),
+    "log_likelihood": ("log_likelihood",),
+    "log_prior": ("log_prior",),
+}
 
 
 @dataclass

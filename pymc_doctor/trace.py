@@ -40,7 +40,8 @@ class TraceView:
     library_version: str | None = None
     groups: tuple[str, ...] = ()
     source: str | None = field(default=None)
-    # The groups that judge the fit (``posterior_predictive``, ``observed_data``, ``log_likelihood``), when present.
+    # The groups that judge the fit (``posterior_predictive``, ``observed_data``, ``log_likelihood``, ``log_prior``),
+    # when present.
     fit_groups: dict[str, xr.Dataset] = field(default_factory=dict)
 
     @property

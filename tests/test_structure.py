@@ -33,6 +33,7 @@ LAYERS = (
         "remedies",
         "fitstats",
         "fitdata",
+        "powerscaling",
     ),
     ("checks",),
     ("diagnoses",),

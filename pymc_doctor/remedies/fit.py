@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from pymc_doctor import compat, spelling
 from pymc_doctor.remedies.model import model_variable
+from pymc_doctor.remedies.model import prior_code as _prior_code
 
 # The likelihood with room for what the data show, per likelihood the model uses.
 WIDER_SPREAD = {"Poisson": "NegativeBinomial", "Binomial": "BetaBinomial", "Normal": "StudentT"}
@@ -74,3 +75,37 @@ def predictive_check_code(name: str) -> str:
         else f"az.plot_ppc(idata, var_names=[{spelling.python_string(name)}])"
     )
     return f"with {model_variable()}:\n    pm.sample_posterior_predictive(idata, extend_inferencedata=True)\n{plot}"
+
+
+# The parameter that sets a prior's width, per distribution, and whether a larger value widens it.
+PRIOR_WIDTH = {
+    "Normal": ("sigma", True),
+    "StudentT": ("sigma", True),
+    "HalfNormal": ("sigma", True),
+    "HalfStudentT": ("sigma", True),
+    "LogNormal": ("sigma", True),
+    "Laplace": ("b", True),
+    "Cauchy": ("beta", True),
+    "HalfCauchy": ("beta", True),
+    "Exponential": ("lam", False),
+}
+WIDER_BY = 10
+
+
+def weaker_prior_code(name: str, distribution: str, params: Mapping[str, str | None], dims: Sequence[str]) -> str:
+    """The prior of ``name`` ``WIDER_BY`` times wider, its other parameters kept; a comment where the doctor
+    does not know which parameter sets its width or cannot spell the model's parameters."""
+    width = PRIOR_WIDTH.get(distribution)
+    if width is None or any(value is None for value in params.values()) or width[0] not in params:
+        return spelling.comment(
+            f"give {spelling.python_string(name)} a weaker prior than pm.{distribution}: a wider spread, "
+            "or a location where the data put it if the prior was a guess"
+        )
+    key, larger = width
+    value = str(params[key])
+    try:
+        widened = f"{float(value) * WIDER_BY:g}" if larger else f"{float(value) / WIDER_BY:g}"
+    except ValueError:
+        widened = f"{WIDER_BY} * ({value})" if larger else f"({value}) / {WIDER_BY}"
+    new = {**params, key: widened}
+    return _prior_code(name, distribution, {k: str(v) for k, v in new.items()}, dims)

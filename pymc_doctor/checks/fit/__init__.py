@@ -2,6 +2,6 @@
 checks, PSIS-LOO). One module per topic; importing this package registers the rules of all of them.
 """
 
-from pymc_doctor.checks.fit import calibration, loo, predictive
+from pymc_doctor.checks.fit import calibration, loo, predictive, sensitivity
 
-__all__ = ["calibration", "loo", "predictive"]
+__all__ = ["calibration", "loo", "predictive", "sensitivity"]
