@@ -16,7 +16,7 @@ import numpy as np
 from pymc_doctor import fitdata
 from pymc_doctor.checks.fit.common import finding
 from pymc_doctor.finding import Finding
-from pymc_doctor.registry import rule
+from pymc_doctor.registry import rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import count, names
@@ -24,6 +24,8 @@ from pymc_doctor.wording import count, names
 # Above this Pareto k̂ the power-scaling weights, and so the sensitivities, are rough (Vehtari et al. 2024).
 MAX_KHAT = 0.7
 SHOWN = 10
+
+_rule = rule_family("fit", needs=("trace", "log_prior", "log_likelihood"))
 
 
 def detect_prior_sensitivity(subject: Subject, threshold: float, *, conflict: bool) -> dict[str, Any] | None:
@@ -99,12 +101,10 @@ def _evidence(result: dict[str, Any], threshold: float) -> dict[str, Any]:
     }
 
 
-@rule(
+@_rule(
     "FIT401",
     "prior-data-conflict",
-    category="fit",
     severity="warning",
-    needs=("trace", "log_prior", "log_likelihood"),
     params={"sensitivity_threshold": 0.05, "conflict_warning_sensitivity": 0.25},
 )
 def prior_data_conflict(
@@ -160,14 +160,7 @@ def prior_data_conflict(
     )
 
 
-@rule(
-    "FIT402",
-    "prior-dominated",
-    category="fit",
-    severity="info",
-    needs=("trace", "log_prior", "log_likelihood"),
-    params={"sensitivity_threshold": 0.05},
-)
+@_rule("FIT402", "prior-dominated", severity="info", params={"sensitivity_threshold": 0.05})
 def prior_dominated(subject: Subject, sensitivity_threshold: float) -> Iterator[Finding]:
     """Conclusions driven by the prior: parameters whose posterior moves when the prior is power-scaled but
     hardly when the likelihood is (a strong prior, a weak likelihood).
