@@ -200,8 +200,8 @@ def faster_sampler(subject: Subject) -> Iterator[Finding]:
             "no faster NUTS backend (nutpie, numpyro, blackjax) is installed; nutpie is usually several times "
             "faster on a CPU.",
             evidence={"working": found["working"], "default": default},
-            fix='Install nutpie and sample with nuts_sampler="nutpie".',
-            fix_code=fixes.install_and_sample_with(facts, "nutpie"),
+            fix=f'Install nutpie (`{fixes.install(facts, "nutpie")}`) and sample with nuts_sampler="nutpie".',
+            fix_code=sample_call("nutpie"),
         )
         return
     on_gpu = bool(gpu) and best == "numpyro"
