@@ -35,10 +35,9 @@ def sample_example(
 ):
     """Sample a built-in example; PyMC's own logs and convergence warnings are muted (the doctor reports),
     and ``progress`` hears how many draws are done."""
-    with quiet("pymc"):  # importing PyMC imports ArviZ, whose banner is not the doctor's to show
-        import pymc as pm
+    import pymc as pm
 
-        model = EXAMPLES[name]()
+    model = EXAMPLES[name]()
     callback = draw_counter(chains * (draws + tune), progress, every) if progress else None
     with quiet("pymc"), model:
         return pm.sample(
