@@ -90,20 +90,27 @@ def _quietly(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def _schools_and_funnel():
-    """A centered hierarchy and Neal's funnel, with the names a user gives them."""
+def _schools():
+    """A centered hierarchy, with the name a user gives it."""
     with pm.Model(coords={"school": list("ABCDEFGH")}) as schools:
         theta = pm.Normal("theta", pm.Normal("mu", 0, 5), pm.HalfCauchy("tau", 5), dims="school")
         pm.Normal("obs", theta, 15.0, observed=np.array([28, 8, -3, 7, -1, 1, 18, 12.0]), dims="school")
+    return schools, {"schools": schools}
+
+
+def _funnel():
+    """Neal's funnel."""
     with pm.Model() as funnel:
         v = pm.Normal("v", 0, 3)
         pm.Normal("x", 0, pm.math.exp(v / 2), shape=9)
-    return schools, {"schools": schools, "funnel": funnel}
+    return funnel, {"funnel": funnel}
 
 
+FRACTIONAL_COUNTS = functools.partial(model_data.fractional_counts, False)
 # Models each with a mistake, as the lint tests build them; builders return the model, or it and a namespace.
 MODEL_BUILDERS = [
-    _schools_and_funnel,
+    _schools,
+    _funnel,
     model_support.normal_sigma,
     model_support.normal_probability,
     model_support.numpy_covariate_with_nan,
@@ -112,7 +119,7 @@ MODEL_BUILDERS = [
     model_data.missing_observed,
     model_data.income_in_dollars,
     model_data.infinite_covariates,
-    functools.partial(model_data.fractional_counts, False),
+    FRACTIONAL_COUNTS,
     model_parameterization.two_intercepts,
     model_parameterization.effects_beside_intercept,
     model_shapes.dims_disagree,
@@ -188,11 +195,9 @@ def collected() -> tuple:
         report = _quietly(doctor.check, load(path.stem))
         found += [(f"trace {path.stem}", finding) for finding in report.findings]
     for builder in MODEL_BUILDERS:
-        built = _quietly(builder)
-        model, namespace = built if isinstance(built, tuple) else (built, {})
-        for one in [model, *(m for m in namespace.values() if isinstance(m, pm.Model) and m is not model)]:
-            report = _quietly(doctor.lint, one, namespace=namespace)
-            found += [(f"model of {getattr(builder, '__name__', 'partial')}", f) for f in report.findings]
+        # The lint tests' own reports of these models, made once per session.
+        report = model_support.report_of(builder)
+        found += [(f"model of {getattr(builder, '__name__', 'a builder')}", f) for f in report.findings]
     for source in [*CORPUS.values(), BLAS_OLD, THEANO_WITH_NEW_NUMPY, "KeyError: 'a name of the user's own'"]:
         found += [("explain", finding) for finding in doctor.explain(as_error(source)).findings]
     rules = [rule.code for rule in all_rules(["ENV"])]

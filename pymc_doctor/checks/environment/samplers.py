@@ -185,7 +185,8 @@ def faster_sampler(subject: Subject) -> Iterator[Finding]:
 
     Example: PyMC 5 with nutpie installed, sampling with `pm.sample()`.
 
-    Fix: pass `nuts_sampler="nutpie"` (or `"numpyro"` on a GPU); or install nutpie.
+    Fix: pass `nuts_sampler="nutpie"` (or `"numpyro"` on a GPU); or install nutpie (the install
+    command, a shell's, stands in the fix's text; the code block is the Python that samples with it).
     """
     facts: EnvFacts = subject.env
     found = detect_faster_sampler(facts)
