@@ -55,6 +55,10 @@ def main() -> None:
     """Find what is wrong with a PyMC installation, model or trace, and how to fix it."""
     # The command draws plots for its HTML report only: never a window, even where a display exists.
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # The libraries the command imports (PyMC, which imports ArviZ) speak through the doctor, not past it.
+    from pymc_doctor.quiet import mute_arviz_banner
+
+    mute_arviz_banner()
 
 
 @main.command()

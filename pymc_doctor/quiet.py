@@ -22,3 +22,13 @@ def quiet(*logger_names: str) -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+# ArviZ 0.22+ warns, once a day, on import, of its coming refactor (a FutureWarning); PyMC 5 imports ArviZ.
+ARVIZ_BANNER = r"\s*ArviZ is undergoing a major refactor"
+
+
+def mute_arviz_banner() -> None:
+    """Ignore ArviZ's refactor banner from now on: for the ``pymc-doctor`` command's own process, whose
+    imports are the doctor's, never in a user's session (there, ``quiet`` mutes it for a block)."""
+    warnings.filterwarnings("ignore", message=ARVIZ_BANNER, category=FutureWarning)

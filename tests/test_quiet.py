@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pymc as pm
+import pytest
 
 import pymc_doctor
+from pymc_doctor import compat
 from tests.support import load
 
 
@@ -55,3 +60,32 @@ def test_the_callers_warning_filters_and_log_levels_are_left_as_they_were():
         assert logger.level == logging.INFO
     finally:
         logger.setLevel(level)
+
+
+# --- ArviZ 0.22+ warns of its coming refactor on the day's first import (a FutureWarning); PyMC 5 imports it.
+
+
+def _python(tmp_path, code: str) -> subprocess.CompletedProcess:
+    """``code`` run by a fresh Python whose user cache is empty, so that ArviZ has not shown today's banner."""
+    environment = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=environment, check=False
+    )
+
+
+def test_pymc_doctor_commands_keep_arvizs_banner_from_the_user(tmp_path):
+    # A command, then PyMC imported in its process, as `demo` and `treat` import it.
+    command = "from pymc_doctor.cli import main\ntry:\n    main(['rules', 'SMP101'])\nexcept SystemExit:\n    pass\n"
+    ran = _python(tmp_path, command + "import pymc")
+    assert ran.returncode == 0, ran.stderr
+    assert "FutureWarning" not in ran.stderr
+    if compat.arviz_major() < 1:  # the line that has the banner: without the command, it shows
+        assert "FutureWarning" in _python(tmp_path / "control", "import pymc").stderr
+
+
+@pytest.mark.slow
+def test_the_demo_command_shows_no_future_warning(tmp_path):
+    arguments = ["demo", "--draws", "5", "--tune", "5", "--html", str(tmp_path / "report.html")]
+    ran = _python(tmp_path, f"from pymc_doctor.cli import main\nmain({arguments!r})")
+    assert "Sampling the bioassay example" in ran.stderr
+    assert "FutureWarning" not in ran.stderr

@@ -106,7 +106,7 @@ def test_every_model_fix_parses_with_and_without_dims():
             model_fixes.covariate_container_code("x", "x", dims, "x"),
             model_fixes.category_codes_code("school", 'df["school"]', dims),
             model_fixes.nullable_column_code("v", 'df["v"]', dims),
-            model_fixes.declare_dims_code([("beta", dims or ("beta_dim",), None if dims else {"beta_dim": 3})]),
+            model_fixes.new_coords_code([("beta", dims or ("beta_dim",), None if dims else {"beta_dim": 3})]) or "pass",
             model_fixes.zero_sum_code("effect", "1", dims, 4),
         ]
         for code in snippets:

@@ -80,9 +80,10 @@ def _lasting_fix(evidence: Evidence) -> list[PlanStep]:
     combined = f"{a} + {b}" if correlation < 0 else f"{a} - {b}"
     return [
         steps.by_hand(
-            f"Remove the redundancy: the data inform `{combined}`, not `{a}` and `{b}` apart (the lasting fix).",
-            f"# `{a}` and `{b}` move together (correlation {correlation:.4f} over all draws):\n"
-            f"# keep one parameter for `{combined}`, or give `{a}` and `{b}` priors that say how to share it.",
+            f"Remove the redundancy: the data inform `{combined}`, not `{a}` and `{b}` apart (correlation "
+            f"{correlation:.4f} over all draws). Keep one parameter for `{combined}`, or give `{a}` and `{b}` "
+            "priors that say how to share it (the lasting fix).",
+            "",  # which parameter to keep is the user's choice: there is no code to write for them
             lasting=True,
         )
     ]

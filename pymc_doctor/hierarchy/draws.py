@@ -44,15 +44,19 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def spread_follower(trace: TraceView, scale: str) -> str | None:
-    """The vector variable whose spread across its elements follows ``scale`` most closely, draw by draw."""
-    log_scale = np.log(trace.draws_of(scale).reshape(-1))
+    """The vector variable whose spread across its elements follows ``scale`` most closely, draw by draw.
+
+    Ranks do not change under ``exp`` or ``log``, so ``scale`` may be a scale or a log-scale: the neck
+    ``v`` of Neal's funnel, which takes negative values, is followed by the spread of ``x ~ Normal(0, exp(v/2))``.
+    """
+    driver = trace.draws_of(scale).reshape(-1)
     best, best_correlation = None, MIN_CORRELATION
     for name in trace.variable_names():
         values = trace.draws_of(name)
         if name == scale or values.shape[2] < 2:
             continue
         spread = np.log(values.reshape(-1, values.shape[2]).std(axis=1) + 1e-300)  # log(0) for a collapsed draw
-        correlation = rank_correlation(log_scale, spread)
+        correlation = rank_correlation(driver, spread)
         if correlation > best_correlation:
             best, best_correlation = name, correlation
     return best

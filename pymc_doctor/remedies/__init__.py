@@ -21,6 +21,7 @@ __all__ = [
     "model_variable",
     "naming_model",
     "noncentered_code",
+    "noncentered_of_neck_code",
     "nuts_instead_call",
     "ordered_code",
     "prior_code",
@@ -90,6 +91,16 @@ def noncentered_code(
         f"{spelled} = pm.Deterministic({python_string(group)}, {mean}{scale} * {offset}{dims_arg})",
     ]
     return "\n".join(line for line in lines if line)
+
+
+def noncentered_of_neck_code(
+    group: str, neck: str, location: str | None, dims: Sequence[str], shape: Sequence[int] = ()
+) -> str:
+    """``noncentered_code`` for a ``group`` whose scale is an unknown function of ``neck`` (a log-scale, say):
+    the draws show that the spread follows ``neck``, not how, so the scale stands as ``<group>_scale``."""
+    scale = f"{python_name(group)}_scale"
+    note = comment(f"{scale}: the scale the declaration of {group} gives it, a function of {neck} (not {neck} itself)")
+    return note + "\n" + noncentered_code(group, scale, location, dims, shape)
 
 
 def ordered_code(variable: str, size: int, dims: Sequence[str]) -> str:

@@ -14,11 +14,18 @@ from collections.abc import Iterable
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.facts import flag_setting
 from pymc_doctor.probes.static import BLAS_THREAD_VARIABLES
-from pymc_doctor.remedies import model_variable, sample_call
+from pymc_doctor.remedies import model_variable
 
 MODERN_IMPORTS = (
     "import pymc as pm            # was: import pymc3 as pm\n"
     "import pytensor.tensor as pt  # was: import theano.tensor as tt / import aesara.tensor as at"
+)
+# `explain`'s installation fixes: shell commands, since an error text tells nothing of the platform.
+CONDA_FORGE_PYMC = 'conda create -c conda-forge -n pymc_env "pymc>=5"\nconda activate pymc_env'
+CONDA_FORGE_COMPILER = "conda install -c conda-forge cxx-compiler"
+REPLACE_PYMC3 = "python -m pip uninstall -y pymc3 theano theano-pymc\npython -m pip install pymc"
+UNLOCK_COMPILE_CACHE = (
+    'pytensor-cache unlock\npytensor-cache clear\nexport PYTENSOR_FLAGS="base_compiledir=$HOME/.pytensor"'
 )
 # The environment is checked without a model, so these name it ``model``.
 MAIN_GUARD = 'def main():\n    with model:\n        idata = pm.sample()\n\n\nif __name__ == "__main__":\n    main()'
@@ -207,16 +214,14 @@ def one_openmp_runtime(facts: EnvFacts) -> str:
 # Packages
 
 
-def uninstall_legacy(pip: list[str], conda: list[str], unmanaged: dict[str, str]) -> str:
-    """Remove legacy packages: with the installer that installed them, or by hand where none did
-    (``unmanaged``: module -> where it is); then the imports that replace them."""
+def uninstall_legacy(pip: list[str], conda: list[str]) -> str:
+    """Shell commands that remove legacy packages with the installer that installed them. The imports
+    that replace them are Python, a block of their own (``MODERN_IMPORTS``)."""
     commands = []
     if pip:
         commands.append("python -m pip uninstall -y " + " ".join(pip))
     if conda:
         commands.append("conda remove " + " ".join(conda))
-    commands += [f"# remove {module} from {location}" for module, location in unmanaged.items()]
-    commands.append("# and in your code:\nimport pymc as pm\nimport pytensor.tensor as pt")
     return "\n".join(commands)
 
 
@@ -263,15 +268,15 @@ def check_or_remove_gpu_plugins(plugins: list[str]) -> str:
     return "nvidia-smi\n# or\npython -m pip uninstall -y " + " ".join(plugins)
 
 
-def install_and_sample_with(facts: EnvFacts, sampler: str) -> str:
-    return install(facts, sampler) + "\n" + sample_call(sampler)
-
-
 def limit_blas_threads(facts: EnvFacts, threads: int) -> str:
-    """Limit the BLAS to ``threads`` per process: by variable before Python starts, or around pm.sample."""
-    variables = "\n".join(set_variable(facts, name, str(threads)) for name in BLAS_THREAD_VARIABLES)
+    """Shell commands that limit the BLAS to ``threads`` per process, set before Python starts."""
+    return "\n".join(set_variable(facts, name, str(threads)) for name in BLAS_THREAD_VARIABLES)
+
+
+def threadpool_limits_code(threads: int) -> str:
+    """The same limit in Python, around ``pm.sample``."""
     return (
-        f"{variables}\n# or, in Python:\nfrom threadpoolctl import threadpool_limits\n\n"
+        "from threadpoolctl import threadpool_limits\n\n"
         f'with {model_variable()}, threadpool_limits(limits={threads}, user_api="blas"):\n    idata = pm.sample()'
     )
 

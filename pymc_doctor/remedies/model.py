@@ -157,16 +157,24 @@ def coords_code(name: str, dim: str, length: int) -> str:
     )
 
 
-def declare_dims_code(declarations: Sequence[tuple[str, tuple[str, ...], dict[str, int] | None]]) -> str:
-    """Comments that add dims to declarations: ``(name, dims, new coordinates or None)`` for each."""
-    lines = []
-    for name, dims, new_coords in declarations:
-        line = f"{name}:{dims_argument(dims).lstrip(',')}"
-        if new_coords is not None:
-            coords = ", ".join(f"{python_string(dim)}: range({length})" for dim, length in new_coords.items())
-            line += f", with coords={{{coords}}} on the model"
-        lines.append(line)
-    return "# add to each declaration:\n" + "\n".join(comment(f"  {line}") for line in lines)
+Declaration = tuple[str, tuple[str, ...], dict[str, int] | None]
+
+
+def dims_to_declare(declarations: Sequence[Declaration], shown: int = 6) -> str:
+    """What to add to each declaration, as text: ``(name, dims, new coordinates or None)`` for each.
+    Text, not code: the declarations are the user's, and only they can be rewritten."""
+    parts = [f"{dims_argument(dims).lstrip(', ')} to {python_string(name)}" for name, dims, _ in declarations]
+    more = f", and the same for {len(parts) - shown} more" if len(parts) > shown else ""
+    return "add " + ", ".join(parts[:shown]) + more
+
+
+def new_coords_code(declarations: Sequence[Declaration]) -> str:
+    """The coordinates the dims need where the model has none of their lengths; empty when it has them all."""
+    new = {dim: length for _, _, coords in declarations for dim, length in (coords or {}).items()}
+    if not new:
+        return ""
+    spelled = ", ".join(f"{python_string(dim)}: range({length})" for dim, length in new.items())
+    return f"coords = {{{spelled}}}  " + comment("merge into pm.Model(coords=...), with the labels of the elements")
 
 
 def factorize_code(index: str) -> str:

@@ -46,7 +46,8 @@ def legacy_packages(subject: Subject) -> Iterator[Finding]:
 
     Example: `pip install pymc3` in an environment that already has `pymc`.
 
-    Fix: uninstall them and write `import pymc as pm` and `import pytensor.tensor as pt`.
+    Fix: uninstall them (the commands, for the installer that installed each, are the fix's code) and
+    write `import pymc as pm` and `import pytensor.tensor as pt`.
     """
     facts: EnvFacts = subject.env
     found = detect_legacy_packages(facts)
@@ -57,6 +58,9 @@ def legacy_packages(subject: Subject) -> Iterator[Finding]:
     beside = f" beside pymc {pymc}" if pymc else ""
     managed = [name for name in found if name in facts.distributions]
     conda = [name for name in managed if found[name].get("installer") == "conda"]
+    # No installer knows a module without metadata: it goes by hand.
+    unmanaged = [f"{module} from {info['location']}" for module, info in found.items() if module not in managed]
+    by_hand = f" (remove {join_and(unmanaged)} by hand)" if unmanaged else ""
     yield finding(
         "ENV101",
         "error",
@@ -67,12 +71,9 @@ def legacy_packages(subject: Subject) -> Iterator[Finding]:
             "runs the old library with its old API and bugs, not the PyMC you installed."
         ),
         evidence={"packages": found},
-        fix="Uninstall the legacy packages, and import `pymc` and `pytensor` in your code.",
-        fix_code=fixes.uninstall_legacy(
-            pip=[name for name in managed if name not in conda],
-            conda=conda,
-            unmanaged={module: info["location"] for module, info in found.items() if module not in managed},
-        ),
+        fix=f"Uninstall the legacy packages{by_hand}, and write `import pymc as pm` and `import pytensor.tensor as pt` "
+        "in your code.",
+        fix_code=fixes.uninstall_legacy(pip=[name for name in managed if name not in conda], conda=conda),
     )
 
 

@@ -185,7 +185,8 @@ def faster_sampler(subject: Subject) -> Iterator[Finding]:
 
     Example: PyMC 5 with nutpie installed, sampling with `pm.sample()`.
 
-    Fix: pass `nuts_sampler="nutpie"` (or `"numpyro"` on a GPU); or install nutpie.
+    Fix: pass `nuts_sampler="nutpie"` (or `"numpyro"` on a GPU); or install nutpie (the install
+    command, a shell's, stands in the fix's text; the code block is the Python that samples with it).
     """
     facts: EnvFacts = subject.env
     found = detect_faster_sampler(facts)
@@ -200,8 +201,8 @@ def faster_sampler(subject: Subject) -> Iterator[Finding]:
             "no faster NUTS backend (nutpie, numpyro, blackjax) is installed; nutpie is usually several times "
             "faster on a CPU.",
             evidence={"working": found["working"], "default": default},
-            fix='Install nutpie and sample with nuts_sampler="nutpie".',
-            fix_code=fixes.install_and_sample_with(facts, "nutpie"),
+            fix=f'Install nutpie (`{fixes.install(facts, "nutpie")}`) and sample with nuts_sampler="nutpie".',
+            fix_code=sample_call("nutpie"),
         )
         return
     on_gpu = bool(gpu) and best == "numpyro"

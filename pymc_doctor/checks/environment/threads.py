@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pymc_doctor.checks.environment.common import env_rule, finding
-from pymc_doctor.finding import Finding
+from pymc_doctor.finding import Finding, RerunStep
 from pymc_doctor.probes.envfacts import EnvFacts
 from pymc_doctor.probes.static import BLAS_THREAD_VARIABLES, THREAD_VARIABLES
 from pymc_doctor.registry import CannotCheck
@@ -78,7 +78,7 @@ def oversubscription(subject: Subject, max_oversubscription: float) -> Iterator[
     Example: 16 cores, 4 parallel chains, OpenBLAS with 16 threads each: 64 threads.
 
     Fix: limit BLAS to cores / chains threads per process, by environment variable before Python
-    starts or with threadpoolctl around `pm.sample`.
+    starts (the fix's shell commands) or with threadpoolctl around `pm.sample` (a re-run step's Python).
     """
     facts: EnvFacts = subject.env
     found = detect_oversubscription(facts, max_oversubscription)
@@ -106,6 +106,8 @@ def oversubscription(subject: Subject, max_oversubscription: float) -> Iterator[
         fix=f"Limit BLAS to {suggested} thread{'s' if suggested > 1 else ''} per process before Python starts, "
         "or with threadpoolctl around pm.sample.",
         fix_code=fixes.limit_blas_threads(facts, suggested),
+        # Python is a block of its own, apart from the shell's variables.
+        rerun=(RerunStep("Or limit them in Python, around pm.sample:", fixes.threadpool_limits_code(suggested)),),
     )
 
 

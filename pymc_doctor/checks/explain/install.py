@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pymc_doctor.errortext import ErrorText
 from pymc_doctor.finding import Finding, finding_builder
 from pymc_doctor.registry import rule_family
+from pymc_doctor.remedies import environment as fixes
 from pymc_doctor.subject import Subject
 
 _finding = finding_builder("env")
@@ -47,7 +48,7 @@ def blas_warning(subject: Subject) -> Iterator[Finding]:
         "PyTensor has no optimized BLAS",
         "PyTensor could not link to a BLAS library, so matrix operations use slow fallbacks.",
         fix="Install PyMC from conda-forge, which links PyTensor to OpenBLAS or MKL.",
-        fix_code='conda create -c conda-forge -n pymc_env "pymc>=5"\nconda activate pymc_env',
+        fix_code=fixes.CONDA_FORGE_PYMC,
     )
 
 
@@ -69,8 +70,8 @@ def compiler_warning(subject: Subject) -> Iterator[Finding]:
 
     Example: a fresh Windows or macOS install without build tools.
 
-    Fix: install a compiler (conda-forge's `cxx-compiler`), or sample with nutpie or numpyro,
-    which do not need one.
+    Fix: install a compiler (conda-forge's `cxx-compiler`, the fix's shell command), or sample with
+    nutpie or numpyro, which do not need one (the fix's text says how).
     """
     reported = missing_compiler(subject.error)
     if reported is None:
@@ -80,8 +81,9 @@ def compiler_warning(subject: Subject) -> Iterator[Finding]:
         "warning",
         "No working C compiler for PyTensor",
         f"PyTensor reports `{reported}`: it falls back to slow Python implementations.",
-        fix="Install conda-forge's compilers, or use a sampler that needs no C compiler.",
-        fix_code='conda install -c conda-forge cxx-compiler\n# or: pm.sample(nuts_sampler="nutpie")',
+        fix="Install conda-forge's compilers, or sample with a backend that needs no C compiler: "
+        '`pm.sample(nuts_sampler="nutpie")`.',
+        fix_code=fixes.CONDA_FORGE_COMPILER,
     )
 
 
@@ -108,7 +110,8 @@ def legacy_import(subject: Subject) -> Iterator[Finding]:
 
     Example: `import pymc3 as pm` in an old tutorial.
 
-    Fix: install `pymc` and use `import pymc as pm` and `import pytensor.tensor as pt`.
+    Fix: install `pymc` (the shell commands are in the fix's text) and use `import pymc as pm` and
+    `import pytensor.tensor as pt` (the fix's code).
     """
     reported = legacy_stack(subject.error)
     if reported is None:
@@ -119,11 +122,9 @@ def legacy_import(subject: Subject) -> Iterator[Finding]:
         "PyMC3 / Theano code",
         f"The error comes from the PyMC3-era stack (`{reported.strip()}`), which no longer installs or runs "
         "with current Python and NumPy.",
-        fix="Use PyMC (v5+) and PyTensor: most code only needs the new imports.",
-        fix_code=(
-            "pip uninstall -y pymc3 theano theano-pymc\npip install pymc\n"
-            "# in the code:\nimport pymc as pm\nimport pytensor.tensor as pt  # instead of theano.tensor as tt"
-        ),
+        fix=f"Use PyMC (v5+) and PyTensor (`{'; '.join(fixes.REPLACE_PYMC3.splitlines())}`): most code only "
+        "needs the new imports.",
+        fix_code=fixes.MODERN_IMPORTS,
     )
 
 
@@ -156,5 +157,5 @@ def compile_cache(subject: Subject) -> Iterator[Finding]:
         "PyTensor's compile cache is locked or unwritable",
         f"PyTensor reports `{reported}`.",
         fix="Unlock or clear the cache, or give PyTensor a writable directory.",
-        fix_code='pytensor-cache unlock\npytensor-cache clear\nexport PYTENSOR_FLAGS="base_compiledir=$HOME/.pytensor"',
+        fix_code=fixes.UNLOCK_COMPILE_CACHE,
     )

@@ -18,7 +18,7 @@ from pymc_doctor.checks.model.common import (
 )
 from pymc_doctor.finding import Finding
 from pymc_doctor.modelgraph import ModelFacts, plain_scalar_rv
-from pymc_doctor.remedies.model import coords_code, declare_dims_code
+from pymc_doctor.remedies.model import coords_code, dims_to_declare, new_coords_code
 from pymc_doctor.subject import Subject
 from pymc_doctor.wording import count, names
 
@@ -167,12 +167,14 @@ def missing_dims(subject: Subject) -> Iterator[Finding]:
 
     Example: `pm.Normal("beta", 0, 1, shape=3)` in a model with `coords={"predictor": [...]}`.
 
-    Fix: add `dims=`; a coordinate of the right length is suggested when one exists.
+    Fix: add `dims=` to each declaration (the fix's text says which); a coordinate of the right
+    length is suggested when one exists, and the code adds new ones where none does.
     """
     missing = missing_dims_of(model_facts(subject))
     if not missing:
         return
     labels = [m.name for m in missing]
+    declared = [(m.name, m.dims, m.new_coords) for m in missing]
     yield finding(
         "MOD402",
         "info",
@@ -181,6 +183,6 @@ def missing_dims(subject: Subject) -> Iterator[Finding]:
         f"{'has' if len(missing) == 1 else 'have'} no dims: their axes will be labeled by position.",
         variables=tuple(labels),
         evidence={"variables": {m.name: list(m.shape) for m in missing}},
-        fix="Declare dims for every non-scalar variable.",
-        fix_code=declare_dims_code([(m.name, m.dims, m.new_coords) for m in missing]),
+        fix=f"Declare dims for every non-scalar variable: {dims_to_declare(declared)}.",
+        fix_code=new_coords_code(declared),
     )

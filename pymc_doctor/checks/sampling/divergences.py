@@ -65,7 +65,8 @@ def centered_child(subject: Subject, scale: str, *, positive: bool) -> dict[str,
 
     With the model, its graph answers, whatever the variable's sign (in Neal's funnel the neck ``v``
     sets the scale ``exp(v / 2)`` of its child), and a model without such a child rules it out.
-    Without, the draws, when the variable is a ``positive`` scale itself.
+    Without, the draws: the vector whose spread follows the variable. When the variable takes negative
+    values it is not the scale itself but what the scale depends on; the scale is then unknown (None).
     """
     model = subject.model
     names = subject.trace.variable_names()
@@ -74,13 +75,18 @@ def centered_child(subject: Subject, scale: str, *, positive: bool) -> dict[str,
         if child is None:
             return None
         group, scale_code, location, from_graph = child.group, child.scale, child.location, True
-    else:
-        found = hierarchy.centered_hierarchy(subject.trace, scale) if positive else None
+    elif positive:
+        found = hierarchy.centered_hierarchy(subject.trace, scale)
         if found is None:
             return None
         group, location = found
         scale_code, location = python_name(scale), location and python_name(location)
         from_graph = False
+    else:
+        group = hierarchy.spread_follower(subject.trace, scale)
+        if group is None:
+            return None
+        scale_code, location, from_graph = None, None, False
     dims, shape = subject.trace.declared_shape(group)
     return {
         "group": group,
@@ -107,7 +113,17 @@ def divergence_evidence(
     if neck is not None:
         clear.remove(neck)
         clear.insert(0, neck)  # the funnel's neck leads, even where an element of its child sits further out
+    top = clear[0] if clear else None
     return {
+        # Divergences at low values of a variable that takes negative values, the draws alone: the neck of
+        # a funnel whose scale is a function of it (Neal's `v`), not a scale to rewrite itself.
+        "log_scale_neck": bool(
+            top
+            and top["variable"] == top["label"]
+            and top["divergent_percentile"] < top["other_percentile"]
+            and not top["positive"]
+            and not (subject.model is not None and top["variable"] in subject.model.named_vars)
+        ),
         "divergences": divergent,
         "draws": diverging.size,
         "per_chain": diverging.sum(axis=1).astype(int).tolist(),
@@ -152,10 +168,21 @@ def _divergence_message(found: dict[str, Any]) -> str:
             f" In the model, `{child['group']}` ~ Normal({child['location'] or 0}, {child['scale']}): a centered "
             "hierarchy, whose funnel the sampler cannot enter."
         )
+    elif child and child["scale"] is None:
+        message += (
+            f" `{top['variable']}` takes negative values, so it is not itself a scale; the spread of "
+            f"`{child['group']}` follows it draw by draw: `{child['group']}`'s scale depends on `{top['variable']}`, "
+            "a funnel the sampler cannot enter."
+        )
     elif child:
         message += (
             f" The spread of `{child['group']}` follows `{top['variable']}` draw by draw: a centered "
             "hierarchy, whose funnel the sampler cannot enter."
+        )
+    elif found["log_scale_neck"]:
+        message += (
+            f" `{top['variable']}` takes negative values, so it is not itself a scale: divergences at its low "
+            "values point to variables whose scale depends on it (a funnel). The draws name none; the model would."
         )
     return message
 
@@ -175,9 +202,15 @@ def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str,
     child = found["hierarchy"]
     if child:
         group, scale = child["group"], child["scale"]
-        rewrite = remedies.noncentered_code(group, scale, child["location"], child["dims"], child["shape"])
+        if scale is None:
+            neck = found["clear"][0]["variable"]
+            rewrite = remedies.noncentered_of_neck_code(group, neck, None, child["dims"], child["shape"])
+            scaled_by = f"`{group}`'s scale, the function of `{neck}` its declaration gives (not `{neck}` itself)"
+        else:
+            rewrite = remedies.noncentered_code(group, scale, child["location"], child["dims"], child["shape"])
+            scaled_by = f"`{scale}`"
         return (
-            f"Rewrite `{group}` non-centered: sample a standard normal offset and scale it by `{scale}`.",
+            f"Rewrite `{group}` non-centered: sample a standard normal offset and scale it by {scaled_by}.",
             rewrite,
             (
                 smaller_steps,
@@ -186,7 +219,16 @@ def _divergence_treatment(trace: TraceView, found: dict[str, Any]) -> tuple[str,
             ),
         )
     steps = [smaller_steps]
-    if found["clear"]:
+    if found["log_scale_neck"]:
+        neck = found["clear"][0]["variable"]
+        steps.append(
+            RerunStep(
+                f"Rewrite non-centered the variables whose scale depends on `{neck}` (`{neck}` itself is not a "
+                "scale); pass the model to pymc-doctor to have them named.",
+                remedies.sample_call(trace.sampler, target_accept=0.99),
+            )
+        )
+    elif found["clear"]:
         steps.append(
             RerunStep(
                 f"Reparameterize `{found['clear'][0]['variable']}`: a tighter prior, a non-centered form, or "
@@ -234,7 +276,12 @@ def divergences(subject: Subject, max_divergences: int, error_share: float, min_
 
     Fix: raise `target_accept` (0.95, 0.99) for a few stray divergences; for many, or ones that sit
     at small values of a scale, rewrite the hierarchy non-centered; then try another
-    initialization or the nutpie sampler.
+    initialization or the nutpie sampler. The variable to rewrite is the child whose scale is the
+    funnel's neck: with the model, its graph names it; with a trace alone, the vector whose spread
+    follows the neck draw by draw. A neck that takes negative values (Neal's `v`, a log-scale) is
+    never itself the variable to rewrite: the child is, with its scale left for the user to fill in
+    (the draws do not say which function of the neck it is), or, when the draws name no child, the
+    variables whose scale depends on the neck.
     """
     found = divergence_evidence(subject, max_divergences, error_share, min_to_locate)
     if found is None:

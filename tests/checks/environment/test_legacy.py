@@ -43,10 +43,14 @@ def test_legacy_packages_are_removed_with_their_own_installer():
     assert finding.message.startswith(
         "pymc3 3.11.5, theano-pymc 1.1.2 and aesara of unknown version are installed beside pymc 6.4.0."
     )
-    assert finding.fix_code == (
-        "python -m pip uninstall -y pymc3\nconda remove theano-pymc\n# remove aesara from /opt/aesara\n"
-        "# and in your code:\nimport pymc as pm\nimport pytensor.tensor as pt"
+    # Shell commands alone: the imports are Python, and the module without metadata goes by hand.
+    assert finding.fix_code == "python -m pip uninstall -y pymc3\nconda remove theano-pymc"
+    assert finding.fix == (
+        "Uninstall the legacy packages (remove aesara from /opt/aesara by hand), and write `import pymc as pm` "
+        "and `import pytensor.tensor as pt` in your code."
     )
+    unmanaged_only = check("ENV101", facts({"legacy_modules": {"aesara": "/opt/aesara"}})).finding
+    assert unmanaged_only.fix_code == "" and "remove aesara from /opt/aesara by hand" in unmanaged_only.fix
 
 
 def test_legacy_packages_silent_without_them():

@@ -175,7 +175,9 @@ def test_faster_sampler_findings():
     none = check("ENV503", facts(PYMC_5, samplers={"imports": {"nutpie": failed(NO_LIB)}})).finding
     assert none.title == "Only PyMC's own NUTS sampler is available"
     assert none.evidence == {"working": ["jax", "numba"], "default": "pymc"}
-    assert none.fix_code.startswith("python -m pip install nutpie\nwith model:\n")
+    # The install command is shell: it goes in the fix's text, and the code block is Python alone.
+    assert none.fix == 'Install nutpie (`python -m pip install nutpie`) and sample with nuts_sampler="nutpie".'
+    assert none.fix_code == 'with model:\n    idata = pm.sample(nuts_sampler="nutpie")'
 
 
 @pytest.mark.slow

@@ -130,11 +130,15 @@ def test_dims_that_agree_are_silent():
 def test_variables_without_dims_get_new_coordinates_or_existing_ones():
     finding = only(report_of(dims_disagree, select=("MOD401", "MOD402")), "MOD402")
     assert finding.variables == ("mu",) and finding.evidence == {"variables": {"mu": [5]}}
-    assert finding.fix_code == (
-        '# add to each declaration:\n#   mu: dims="mu_dim", with coords={"mu_dim": range(5)} on the model'
+    # What to add to the user's declarations is text; the new coordinates are code.
+    assert finding.fix == 'Declare dims for every non-scalar variable: add dims="mu_dim" to "mu".'
+    assert (
+        finding.fix_code
+        == 'coords = {"mu_dim": range(5)}  # merge into pm.Model(coords=...), with the labels of the elements'
     )
     existing = only(lint(predictors_without_dims(), select=["MOD402"]), "MOD402")
-    assert existing.fix_code == '# add to each declaration:\n#   beta: dims="predictor"'
+    assert existing.fix == 'Declare dims for every non-scalar variable: add dims="predictor" to "beta".'
+    assert existing.fix_code == ""
 
 
 def test_models_with_dims_everywhere_or_no_coordinates_are_silent():

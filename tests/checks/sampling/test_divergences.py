@@ -167,6 +167,32 @@ def test_in_neals_funnel_the_child_of_the_neck_is_rewritten_with_its_shape():
     assert _built_by(centered.fix_code, v=lambda: pm.Normal("v", 0, 3))["x"].type.shape == (9,)
 
 
+def test_in_neals_funnel_a_trace_alone_names_the_child_whose_spread_follows_the_neck():
+    """Without the model the doctor cannot see that x's scale is exp(v / 2): it must not tell the user to
+    rewrite v, which takes negative values and so is no scale; the spread of x follows v in the draws."""
+    (finding,) = committed("neal_funnel", "SMP101")
+    assert finding.variables[0] == "v"
+    assert "They sit at small values of `v`" in finding.message
+    assert "`v` takes negative values, so it is not itself a scale; the spread of `x` follows it" in finding.message
+    assert finding.fix.startswith("Rewrite `x` non-centered") and "not `v` itself" in finding.fix
+    assert "Reparameterize `v`" not in str(finding.rerun)
+    # The scale is the user's to fill in: the draws say it depends on v, not how; x keeps its shape.
+    assert "x_scale: the scale the declaration of x gives it, a function of v" in finding.fix_code
+    assert 'x_offset = pm.Normal("x_offset", mu=0, sigma=1, shape=9)' in finding.fix_code
+    assert "v * x_offset" not in finding.fix_code
+
+
+def test_divergences_at_low_values_of_a_real_variable_without_a_follower_point_to_what_it_scales():
+    rng = np.random.default_rng(3)
+    v = rng.normal(0, 3, size=(4, 200))
+    posterior = {"v": v, "y": rng.normal(size=(4, 200, 3))}  # y's spread does not follow v
+    (finding,) = findings("SMP101", trace(posterior, nuts_stats(4, 200, diverging=v < np.quantile(v, 0.05))))
+    assert "`v` takes negative values, so it is not itself a scale" in finding.message
+    assert "The draws name none; the model would." in finding.message
+    assert "Reparameterize `v`" not in str(finding.rerun)
+    assert "the variables whose scale depends on `v`" in finding.rerun[1].description
+
+
 @pytest.mark.parametrize("installed", [True, False])
 def test_nutpie_is_advised_with_its_install_line_where_it_is_missing(monkeypatch, installed):
     import importlib.util
