@@ -113,7 +113,7 @@ def compute_diagnostics(trace: TraceView, *, block_bytes: int | None = None, thr
         chain_mean=results["chain_mean"],
         chain_var=results["chain_var"],
         rows=rows,
-        within={name: results[name] for name in engine.WITHIN},
+        within={name: results[name] for name in engine.WITHIN if name in results},
         divergent_percentile=results.get("marked_percentile"),
         other_percentile=results.get("unmarked_percentile"),
     )
