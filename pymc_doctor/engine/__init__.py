@@ -24,7 +24,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from pymc_doctor.engine.chains import effective_sample_size, folded_z_scores, rank_rhat, sequences, tail_ess
+from pymc_doctor.engine.chains import (
+    effective_sample_size,
+    folded_z_scores,
+    moments,
+    rank_rhat,
+    sequences,
+    tail_ess,
+)
 from pymc_doctor.engine.common import (
     MARKED,
     MIN_CHAINS_RHAT,
@@ -184,21 +191,26 @@ def _rank_normalized(
 ) -> dict[str, np.ndarray]:
     """What the z-scores of the ranks and folded ranks of the split draws give: R-hat, bulk ESS and
     the within-chain sequences, from the split draws' sorted rows (``ordered``, by flat indices ``order``)."""
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray | None] = {}
     within = bool(wanted & set(WITHIN))
+    draws = shape[2]
     if wanted & {"rhat", "ess_bulk", *WITHIN}:
         bulk = z_scores(order, ordered, scratch.array("bulk", order.shape)).reshape(shape)
-        if "ess_bulk" in wanted or within:
-            out["ess_bulk"], out["within_tau_bulk"], out["within_lags_bulk"] = sequences(
-                bulk, scratch, ess="ess_bulk" in wanted, within=within
-            )
+        # R-hat takes its moments from the autocovariances where these are computed anyway.
+        bulk_moments = moments(bulk, scratch) if "ess_bulk" not in wanted and not within else None
+        if bulk_moments is None:
+            found = sequences(bulk, scratch, ess="ess_bulk" in wanted, within=within)
+            out["ess_bulk"], out["within_tau_bulk"], out["within_lags_bulk"] = found[:3]
+            bulk_moments = found.chain_mean, found.variance
     if "rhat" in wanted or within:
         folded, nan_fold = folded_z_scores(ordered, order, scratch)
         folded = folded.reshape(shape)
-        if "rhat" in wanted:
-            out["rhat"] = rank_rhat(bulk, folded, nan_fold, scratch)
         if within:
-            _, out["within_tau_folded"], out["within_lags_folded"] = sequences(folded, scratch, ess=False, within=True)
+            found = sequences(folded, scratch, ess=False, within=True)
+            _, out["within_tau_folded"], out["within_lags_folded"] = found[:3]
+        if "rhat" in wanted:
+            folded_moments = (found.chain_mean, found.variance) if within else moments(folded, scratch)
+            out["rhat"] = rank_rhat(bulk_moments, folded_moments, nan_fold, draws)
     return {name: value for name, value in out.items() if value is not None}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import fft as sp_fft
 
@@ -9,12 +11,26 @@ from pymc_doctor.engine.common import CONSTANT_RANGE, Definitions, Scratch, mean
 from pymc_doctor.engine.ranks import flat_argsort, z_scores
 
 
-def _rhat(z: np.ndarray, scratch: Scratch) -> np.ndarray:
-    """ArviZ's ``_rhat`` for each parameter of a (parameter, chain, draw) array."""
-    draws = z.shape[2]
+class Sequences(NamedTuple):
+    """What one set of autocovariances of (parameter, chain, draw) series gives; None where not asked."""
+
+    ess: np.ndarray | None
+    within_tau: np.ndarray | None
+    within_lags: np.ndarray | None
+    # Each chain's mean, and the mean over chains of each chain's variance (ddof=1): R-hat's inputs.
+    chain_mean: np.ndarray
+    variance: np.ndarray
+
+
+def moments(z: np.ndarray, scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """Each chain's mean and the mean over chains of each chain's variance (ddof=1), of (parameter, chain, draw)."""
     chain_mean, chain_var = mean_var(z, scratch)
+    return chain_mean, chain_var.mean(axis=1)
+
+
+def _rhat(chain_mean: np.ndarray, within: np.ndarray, draws: int) -> np.ndarray:
+    """ArviZ's ``_rhat`` for each parameter, from its chains' means and mean variance (see ``moments``)."""
     between = draws * chain_mean.var(axis=1, ddof=1)
-    within = chain_var.mean(axis=1)
     return np.sqrt((between / within + draws - 1) / draws)
 
 
@@ -36,13 +52,15 @@ def folded_z_scores(ordered: np.ndarray, order: np.ndarray, scratch: Scratch) ->
     return z, np.isnan(folded_sorted[:, -1])
 
 
-def rank_rhat(bulk: np.ndarray, folded: np.ndarray, nan_fold: np.ndarray, scratch: Scratch) -> np.ndarray:
-    """Rank-normalized split R-hat from the bulk and folded z-scores (parameter, split chain, draw):
-    the larger of the bulk and the folded (tail) R-hat."""
-    tail = _rhat(folded, scratch)
+def rank_rhat(
+    bulk: tuple[np.ndarray, np.ndarray], folded: tuple[np.ndarray, np.ndarray], nan_fold: np.ndarray, draws: int
+) -> np.ndarray:
+    """Rank-normalized split R-hat from the ``moments`` of the bulk and folded z-scores of split chains
+    of ``draws`` draws: the larger of the bulk and the folded (tail) R-hat."""
+    tail = _rhat(*folded, draws)
     # ArviZ ranks with nan_policy="omit": NaN folds make the tail R-hat NaN.
     tail[nan_fold] = np.nan
-    rhat_bulk = _rhat(bulk, scratch)
+    rhat_bulk = _rhat(*bulk, draws)
     # Python's max(bulk, tail): the tail only when it is larger, so a NaN tail keeps the bulk.
     return np.where(tail > rhat_bulk, tail, rhat_bulk)
 
@@ -99,15 +117,13 @@ def _autocovariance(y: np.ndarray, chain_mean: np.ndarray, lags: int, scratch: S
 def effective_sample_size(y: np.ndarray, scratch: Scratch) -> np.ndarray:
     """ArviZ's ``_ess`` (Geyer's initial monotone sequence) for each parameter of (parameter, chain, draw),
     of float64 or boolean draws."""
-    return sequences(y, scratch, ess=True, within=False)[0]
+    return sequences(y, scratch, ess=True, within=False).ess
 
 
-def sequences(
-    y: np.ndarray, scratch: Scratch, *, ess: bool, within: bool
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+def sequences(y: np.ndarray, scratch: Scratch, *, ess: bool, within: bool) -> Sequences:
     """From one set of autocovariances of (parameter, chain, draw) series: ArviZ's ESS (with ``ess``),
     and (with ``within``) the integrated autocorrelation time within chains and the lags it sums
-    (see ``_within_sequence``); None for those not asked."""
+    (see ``_within_sequence``); and R-hat's moments, the variance from the autocovariance at lag 0."""
     params, chains, draws = y.shape
     chain_mean = y.mean(axis=2)
     between = chain_mean.var(axis=1, ddof=1) if chains > 1 else np.zeros(params)
@@ -119,6 +135,7 @@ def sequences(
     # The sequences usually stop within a few lags: a short FFT first, the full one only for the
     # parameters whose sequence runs past its lags.
     acov = _autocovariance(y, chain_mean, min(all_lags, 2 * (draws // 8 + 1)), scratch)
+    variance = acov[:, 0] * (draws / (draws - 1))
     found, done = _estimates(acov, between, draws, chains, last_pair, ess, within)
     rest = np.flatnonzero(~done)
     if len(rest):
@@ -133,7 +150,7 @@ def sequences(
         # As float, so that boolean indicators take the same test.
         constant = (flat.max(axis=1).astype(float) - flat.min(axis=1).astype(float)) < CONSTANT_RANGE
         found[0][constant] = chains * draws
-    return found
+    return Sequences(*found, chain_mean, variance)
 
 
 def _estimates(
