@@ -10,6 +10,7 @@ every thread of the process) and wall time, in µs per parameter:
 - ``engine``: ``engine.diagnose`` of the statistics the checks read (R-hat, bulk and tail ESS,
   MCSE of the mean, mean, sd, per-chain mean and variance, and the autocorrelation times within
   split chains of the ranks and folded ranks, ``engine.WITHIN``, for SMP201's noise model);
+  ``engine without WITHIN``: the same without those, which cost one more autocovariance;
 - ``arviz rhat+ess``: ArviZ's rank R-hat, bulk and tail ESS and MCSE of the mean, on fewer
   parameters (it loops over them in Python); ``az.summary`` is timed on the same, per parameter;
 - ``numpyro``: ``numpyro.diagnostics.split_gelman_rubin`` and ``effective_sample_size``: the
@@ -72,6 +73,7 @@ def tools(x: np.ndarray, small: np.ndarray, with_arviz: bool) -> dict:
     found = {
         "floor": (lambda: floor(x), len(x)),
         "engine": (lambda: engine.diagnose(x, definitions, checked, scratch=scratch), len(x)),
+        "engine without WITHIN": (lambda: engine.diagnose(x, definitions, CHECKED, scratch=scratch), len(x)),
     }
     try:
         from numpyro import diagnostics
