@@ -8,7 +8,9 @@ every thread of the process) and wall time, in µs per parameter:
   its 4,000 draws, ``ndtri`` of 4,000 values, and one rfft/irfft pair: an rfft of each chain
   zero-padded to ``next_fast_len(2 x draws)`` and the inverse of one such spectrum;
 - ``engine``: ``engine.diagnose`` of the statistics the checks read (R-hat, bulk and tail ESS,
-  MCSE of the mean, mean, sd, per-chain mean and variance);
+  MCSE of the mean, mean, sd, per-chain mean and variance, and the autocorrelation times within
+  split chains of the ranks and folded ranks, ``engine.WITHIN``, for SMP201's noise model);
+  ``engine without WITHIN``: the same without those, which cost one more autocovariance;
 - ``arviz rhat+ess``: ArviZ's rank R-hat, bulk and tail ESS and MCSE of the mean, on fewer
   parameters (it loops over them in Python); ``az.summary`` is timed on the same, per parameter;
 - ``numpyro``: ``numpyro.diagnostics.split_gelman_rubin`` and ``effective_sample_size``: the
@@ -67,9 +69,11 @@ def tools(x: np.ndarray, small: np.ndarray, with_arviz: bool) -> dict:
 
     definitions = engine.installed_definitions()
     scratch = engine.Scratch()
+    checked = (*CHECKED, *engine.WITHIN)
     found = {
         "floor": (lambda: floor(x), len(x)),
-        "engine": (lambda: engine.diagnose(x, definitions, CHECKED, scratch=scratch), len(x)),
+        "engine": (lambda: engine.diagnose(x, definitions, checked, scratch=scratch), len(x)),
+        "engine without WITHIN": (lambda: engine.diagnose(x, definitions, CHECKED, scratch=scratch), len(x)),
     }
     try:
         from numpyro import diagnostics

@@ -25,7 +25,7 @@ from pymc_doctor.trace import BLOCK_BYTES, TraceView
 
 COLUMNS = ("rhat", "ess_bulk", "ess_tail", "mcse_mean", "mean", "sd")
 PER_CHAIN = ("chain_mean", "chain_var")
-STATISTICS = (*COLUMNS, *PER_CHAIN)
+STATISTICS = (*COLUMNS, *PER_CHAIN, *engine.WITHIN)
 # The engine's working memory is about ten times a block (trace.BLOCK_BYTES) per thread; small
 # traces get smaller blocks, down to this, below which overhead dominates.
 MIN_BLOCK_BYTES = 2**18
@@ -38,13 +38,16 @@ class Diagnostics:
     ``chain_mean`` and ``chain_var`` (ddof=1) are (element, chain) arrays in the table's row order;
     when some draws diverged, ``divergent_percentile`` and ``other_percentile`` are the mean
     percentile of the divergent draws and of the others, per element (NaN for an element with a
-    draw that is not finite).
+    draw that is not finite). ``within`` holds the engine's ``WITHIN`` statistics per element: the
+    autocorrelation times within split chains of the very ranks R-hat was computed from, which
+    SMP201's noise model needs.
     """
 
     table: pd.DataFrame
     chain_mean: np.ndarray
     chain_var: np.ndarray
     rows: dict[str, slice] = field(repr=False)
+    within: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     divergent_percentile: np.ndarray | None = None
     other_percentile: np.ndarray | None = None
 
@@ -110,6 +113,7 @@ def compute_diagnostics(trace: TraceView, *, block_bytes: int | None = None, thr
         chain_mean=results["chain_mean"],
         chain_var=results["chain_var"],
         rows=rows,
+        within={name: results[name] for name in engine.WITHIN if name in results},
         divergent_percentile=results.get("marked_percentile"),
         other_percentile=results.get("unmarked_percentile"),
     )

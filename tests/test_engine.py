@@ -189,6 +189,23 @@ def test_statistics_can_be_chosen_and_validated():
     assert all(len(value) == 0 for value in empty.values())
 
 
+def test_within_chain_sequences_are_asked_for_and_do_not_change_the_rest():
+    draws = np.random.default_rng(1).standard_normal((6, 4, 100)).cumsum(axis=2)
+    draws[0, :, 5] = np.nan
+    default = engine.diagnose(draws)
+    assert not set(engine.WITHIN) & set(default)
+    both = engine.diagnose(draws, statistics=[*default, *engine.WITHIN])
+    alone = engine.diagnose(draws, statistics=engine.WITHIN)
+    for name, value in default.items():
+        np.testing.assert_array_equal(both[name], value)
+    for name in engine.WITHIN:
+        # The same autocovariances, from a transform of another length where the ESS needed more lags.
+        np.testing.assert_allclose(both[name], alone[name], rtol=1e-13)
+        assert np.isnan(alone[name][0]) and np.isfinite(alone[name][1:]).all()
+    # Random walks: the sequences run far, past the short transform's lags.
+    assert (alone["within_lags_bulk"][1:] >= 2 * (50 // 8 + 1)).any()
+
+
 @pytest.mark.parametrize("decimals", [6, 2, 0])  # ties: almost none, runs of a dozen, runs of hundreds
 @pytest.mark.parametrize("draws", [1000, 999])
 @pytest.mark.parametrize("flagged", [1, 8, 100, 3990])

@@ -24,13 +24,21 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from pymc_doctor.engine.chains import effective_sample_size, rank_rhat, tail_ess
+from pymc_doctor.engine.chains import (
+    effective_sample_size,
+    folded_z_scores,
+    moments,
+    rank_rhat,
+    sequences,
+    tail_ess,
+)
 from pymc_doctor.engine.common import (
     MARKED,
     MIN_CHAINS_RHAT,
     MIN_DRAWS,
     NATIVE_DTYPES,
     STATISTICS,
+    WITHIN,
     Definitions,
     Scratch,
     installed_definitions,
@@ -77,12 +85,18 @@ def diagnose(
     ``marked_percentile`` and ``unmarked_percentile`` need ``marked``, a boolean (chain, draw)
     mask (divergent draws, say): the mean percentile (average rank / draws, as
     ``scipy.stats.rankdata``) of the marked draws and of the others; NaN for a parameter with a
-    draw that is not finite. By default every statistic is computed, those two only with ``marked``.
+    draw that is not finite. ``within_tau_bulk`` and ``within_tau_folded`` are the integrated
+    autocorrelation times within split chains (each around its own mean, autocovariances averaged
+    over chains, Geyer's initial monotone sequence, no floor) of the rank-normalized draws and
+    folded draws that R-hat is computed from, ``within_lags_bulk`` and ``within_lags_folded`` the
+    lags each sums. By default every statistic but these four is computed, the two percentiles
+    only with ``marked``.
     A ``Scratch`` passed with every block of a thread saves reallocating the working arrays.
     """
     definitions = definitions or Definitions()
     if statistics is None:
-        statistics = STATISTICS if marked is not None else [name for name in STATISTICS if name not in MARKED]
+        optional = set(WITHIN) if marked is not None else {*MARKED, *WITHIN}
+        statistics = [name for name in STATISTICS if name not in optional]
     wanted = set(statistics)
     unknown = wanted - set(STATISTICS)
     if unknown:
@@ -118,8 +132,10 @@ def _diagnose(
     if wanted & {"chain_mean", "chain_var"}:
         out["chain_mean"], out["chain_var"] = mean_var(wide, scratch)
 
-    convergence = wanted & {"rhat", "ess_bulk", "ess_tail", "ess_mean", "ess_sd", "mcse_mean", "mcse_sd"}
-    if wanted & set(MARKED) and (draws % 2 or not wanted & {"rhat", "ess_bulk", "ess_tail"} or draws < MIN_DRAWS):
+    convergence = wanted & {"rhat", "ess_bulk", "ess_tail", "ess_mean", "ess_sd", "mcse_mean", "mcse_sd", *WITHIN}
+    if wanted & set(MARKED) and (
+        draws % 2 or not wanted & {"rhat", "ess_bulk", "ess_tail", *WITHIN} or draws < MIN_DRAWS
+    ):
         out.update(marked_percentiles(x.reshape(params, chains * draws), None, marked, has_nan))
     if not convergence:
         return {name: out[name] for name in wanted}
@@ -134,17 +150,11 @@ def _diagnose(
     split = x.reshape(params, split_chains, half) if draws % 2 == 0 else split_halves(x, half)
     split_flat = split.reshape(params, split_chains * half)
 
-    if wanted & {"rhat", "ess_bulk", "ess_tail"}:
+    if wanted & {"rhat", "ess_bulk", "ess_tail", *WITHIN}:
         order = flat_argsort(split_flat)
         ordered = scratch.array("ordered", order.shape, split_flat.dtype)
         np.take(split_flat, order, out=ordered, mode="clip")
-        if wanted & {"rhat", "ess_bulk"}:
-            bulk = z_scores(order, ordered, scratch.array("bulk", order.shape))
-            bulk = bulk.reshape(params, split_chains, half)
-            if "ess_bulk" in wanted:
-                out["ess_bulk"] = effective_sample_size(bulk, scratch)
-        if "rhat" in wanted:
-            out["rhat"] = rank_rhat(bulk, ordered, order, scratch)
+        out.update(_rank_normalized(order, ordered, split.shape, wanted, scratch))
         if "ess_tail" in wanted:
             full_sorted = ordered if draws % 2 == 0 else np.sort(x.reshape(params, chains * draws), axis=1)
             out["ess_tail"] = tail_ess(split, full_sorted, definitions, scratch)
@@ -176,6 +186,34 @@ def _diagnose(
     return {name: out[name] for name in wanted}
 
 
+def _rank_normalized(
+    order: np.ndarray, ordered: np.ndarray, shape: tuple[int, ...], wanted: set[str], scratch: Scratch
+) -> dict[str, np.ndarray]:
+    """What the z-scores of the ranks and folded ranks of the split draws give: R-hat, bulk ESS and
+    the within-chain sequences, from the split draws' sorted rows (``ordered``, by flat indices ``order``)."""
+    out: dict[str, np.ndarray | None] = {}
+    within = bool(wanted & set(WITHIN))
+    draws = shape[2]
+    if wanted & {"rhat", "ess_bulk", *WITHIN}:
+        bulk = z_scores(order, ordered, scratch.array("bulk", order.shape)).reshape(shape)
+        # R-hat takes its moments from the autocovariances where these are computed anyway.
+        bulk_moments = moments(bulk, scratch) if "ess_bulk" not in wanted and not within else None
+        if bulk_moments is None:
+            found = sequences(bulk, scratch, ess="ess_bulk" in wanted, within=within)
+            out["ess_bulk"], out["within_tau_bulk"], out["within_lags_bulk"] = found[:3]
+            bulk_moments = found.chain_mean, found.variance
+    if "rhat" in wanted or within:
+        folded, nan_fold = folded_z_scores(ordered, order, scratch)
+        folded = folded.reshape(shape)
+        if within:
+            found = sequences(folded, scratch, ess=False, within=True)
+            _, out["within_tau_folded"], out["within_lags_folded"] = found[:3]
+        if "rhat" in wanted:
+            folded_moments = (found.chain_mean, found.variance) if within else moments(folded, scratch)
+            out["rhat"] = rank_rhat(bulk_moments, folded_moments, nan_fold, draws)
+    return {name: value for name, value in out.items() if value is not None}
+
+
 def bfmi(energy: np.ndarray) -> np.ndarray:
     """E-BFMI per chain from a (chain, draw) energy array, as ArviZ computes it."""
     energy = np.atleast_2d(np.asarray(energy))
@@ -187,6 +225,7 @@ __all__ = [
     "MARKED",
     "NATIVE_DTYPES",
     "STATISTICS",
+    "WITHIN",
     "Definitions",
     "Scratch",
     "as_engine_array",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import fft as sp_fft
 
@@ -9,19 +11,33 @@ from pymc_doctor.engine.common import CONSTANT_RANGE, Definitions, Scratch, mean
 from pymc_doctor.engine.ranks import flat_argsort, z_scores
 
 
-def _rhat(z: np.ndarray, scratch: Scratch) -> np.ndarray:
-    """ArviZ's ``_rhat`` for each parameter of a (parameter, chain, draw) array."""
-    draws = z.shape[2]
+class Sequences(NamedTuple):
+    """What one set of autocovariances of (parameter, chain, draw) series gives; None where not asked."""
+
+    ess: np.ndarray | None
+    within_tau: np.ndarray | None
+    within_lags: np.ndarray | None
+    # Each chain's mean, and the mean over chains of each chain's variance (ddof=1): R-hat's inputs.
+    chain_mean: np.ndarray
+    variance: np.ndarray
+
+
+def moments(z: np.ndarray, scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """Each chain's mean and the mean over chains of each chain's variance (ddof=1), of (parameter, chain, draw)."""
     chain_mean, chain_var = mean_var(z, scratch)
+    return chain_mean, chain_var.mean(axis=1)
+
+
+def _rhat(chain_mean: np.ndarray, within: np.ndarray, draws: int) -> np.ndarray:
+    """ArviZ's ``_rhat`` for each parameter, from its chains' means and mean variance (see ``moments``)."""
     between = draws * chain_mean.var(axis=1, ddof=1)
-    within = chain_var.mean(axis=1)
     return np.sqrt((between / within + draws - 1) / draws)
 
 
-def rank_rhat(bulk: np.ndarray, ordered: np.ndarray, order: np.ndarray, scratch: Scratch) -> np.ndarray:
-    """Rank-normalized split R-hat: the larger of the bulk and the folded (tail) R-hat."""
-    params, split_chains, half = bulk.shape
-    size = split_chains * half
+def folded_z_scores(ordered: np.ndarray, order: np.ndarray, scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """Rank-normalized folded draws ``|x - median|`` at their original positions, from the sorted rows
+    (``ordered``, by flat indices ``order``); and which rows have a NaN fold (inf minus an infinite median)."""
+    size = ordered.shape[1]
     # np.median of the split draws, in their own precision (the fold is taken in it too).
     median = (ordered[:, size // 2 - 1] + ordered[:, size // 2]) / ordered.dtype.type(2)
     folded = np.subtract(ordered, median[:, None], out=scratch.array("folded", ordered.shape, ordered.dtype))
@@ -33,10 +49,18 @@ def rank_rhat(bulk: np.ndarray, ordered: np.ndarray, order: np.ndarray, scratch:
     position = scratch.array("position", order.shape, order.dtype)
     np.take(order, fold_order, out=position, mode="clip")
     z = z_scores(position, folded_sorted, scratch.array("folded_z", folded.shape))
-    tail = _rhat(z.reshape(params, split_chains, half), scratch)
-    # ArviZ ranks with nan_policy="omit": NaN folds (inf minus an infinite median) make the tail R-hat NaN.
-    tail[np.isnan(folded_sorted[:, -1])] = np.nan
-    rhat_bulk = _rhat(bulk, scratch)
+    return z, np.isnan(folded_sorted[:, -1])
+
+
+def rank_rhat(
+    bulk: tuple[np.ndarray, np.ndarray], folded: tuple[np.ndarray, np.ndarray], nan_fold: np.ndarray, draws: int
+) -> np.ndarray:
+    """Rank-normalized split R-hat from the ``moments`` of the bulk and folded z-scores of split chains
+    of ``draws`` draws: the larger of the bulk and the folded (tail) R-hat."""
+    tail = _rhat(*folded, draws)
+    # ArviZ ranks with nan_policy="omit": NaN folds make the tail R-hat NaN.
+    tail[nan_fold] = np.nan
+    rhat_bulk = _rhat(*bulk, draws)
     # Python's max(bulk, tail): the tail only when it is larger, so a NaN tail keeps the bulk.
     return np.where(tail > rhat_bulk, tail, rhat_bulk)
 
@@ -93,27 +117,69 @@ def _autocovariance(y: np.ndarray, chain_mean: np.ndarray, lags: int, scratch: S
 def effective_sample_size(y: np.ndarray, scratch: Scratch) -> np.ndarray:
     """ArviZ's ``_ess`` (Geyer's initial monotone sequence) for each parameter of (parameter, chain, draw),
     of float64 or boolean draws."""
+    return sequences(y, scratch, ess=True, within=False).ess
+
+
+def sequences(y: np.ndarray, scratch: Scratch, *, ess: bool, within: bool) -> Sequences:
+    """From one set of autocovariances of (parameter, chain, draw) series: ArviZ's ESS (with ``ess``),
+    and (with ``within``) the integrated autocorrelation time within chains and the lags it sums
+    (see ``_within_sequence``); and R-hat's moments, the variance from the autocovariance at lag 0."""
     params, chains, draws = y.shape
-    flat = y.reshape(params, chains * draws)
-    # As float, so that boolean indicators take the same test.
-    constant = (flat.max(axis=1).astype(float) - flat.min(axis=1).astype(float)) < CONSTANT_RANGE
     chain_mean = y.mean(axis=2)
     between = chain_mean.var(axis=1, ddof=1) if chains > 1 else np.zeros(params)
     # ArviZ's loop computes lag pairs (t + 1, t + 2) for t = 1, 3, … while t < draws - 3: pairs
-    # 1 … last_pair, pair 0 being the lags (0, 1).
+    # 1 … last_pair, pair 0 being the lags (0, 1). The sequence within chains may run to the last lag.
     last_pair = (draws - 3) // 2
     lags = 2 * (max(last_pair, 0) + 1)
-    # The sequence usually stops within a few lags: a short FFT first, the full one only for the
+    all_lags = max(lags if ess else 0, 2 * (draws // 2) if within else 0)
+    # The sequences usually stop within a few lags: a short FFT first, the full one only for the
     # parameters whose sequence runs past its lags.
-    first_lags = min(lags, 2 * (draws // 8 + 1))
-    acov = _autocovariance(y, chain_mean, first_lags, scratch)
-    ess, done = _geyer(acov, between, draws, chains * draws, last_pair)
+    acov = _autocovariance(y, chain_mean, min(all_lags, 2 * (draws // 8 + 1)), scratch)
+    variance = acov[:, 0] * (draws / (draws - 1))
+    found, done = _estimates(acov, between, draws, chains, last_pair, ess, within)
     rest = np.flatnonzero(~done)
     if len(rest):
-        acov = _autocovariance(y[rest], chain_mean[rest], lags, scratch)
-        ess[rest], _ = _geyer(acov, between[rest], draws, chains * draws, last_pair)
-    ess[constant] = chains * draws
-    return ess
+        acov = _autocovariance(y[rest], chain_mean[rest], all_lags, scratch)
+        for value, more in zip(
+            found, _estimates(acov, between[rest], draws, chains, last_pair, ess, within)[0], strict=True
+        ):
+            if value is not None:
+                value[rest] = more
+    if ess:
+        flat = y.reshape(params, chains * draws)
+        # As float, so that boolean indicators take the same test.
+        constant = (flat.max(axis=1).astype(float) - flat.min(axis=1).astype(float)) < CONSTANT_RANGE
+        found[0][constant] = chains * draws
+    return Sequences(*found, chain_mean, variance)
+
+
+def _estimates(
+    acov: np.ndarray, between: np.ndarray, draws: int, chains: int, last_pair: int, ess: bool, within: bool
+) -> tuple[list, np.ndarray]:
+    """``[ess, tau, lags]`` (None where not asked) from the first lags of the autocovariance, and
+    whether those lags sufficed for each parameter."""
+    found: list = [None, None, None]
+    done = np.ones(len(acov), dtype=bool)
+    if ess:
+        found[0], done = _geyer(acov[:, : 2 * (max(last_pair, 0) + 1)], between, draws, chains * draws, last_pair)
+    if within:
+        found[1], found[2], enough = _within_sequence(acov)
+        done &= enough
+    return found, done
+
+
+def _within_sequence(acov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integrated autocorrelation time within chains: the autocorrelations of the chain-mean
+    autocovariance (each chain around its own mean, no variance between chains), summed in pairs
+    over Geyer's initial positive sequence and made monotone; the number of lags summed; and
+    whether the sequence stopped within the lags given."""
+    rho = acov / acov[:, :1]
+    pairs = rho[:, 0::2] + rho[:, 1::2]
+    positive = np.logical_and.accumulate(pairs > 0.0, axis=1)
+    monotone = np.minimum.accumulate(np.where(positive, pairs, np.inf), axis=1)
+    tau = -1.0 + 2.0 * np.where(positive, monotone, 0.0).sum(axis=1)
+    count = positive.sum(axis=1)
+    return tau, 2.0 * count, count < pairs.shape[1]
 
 
 def _geyer(

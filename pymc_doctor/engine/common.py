@@ -29,8 +29,15 @@ STATISTICS = (
     "chain_var",
     "marked_percentile",
     "unmarked_percentile",
+    "within_tau_bulk",
+    "within_lags_bulk",
+    "within_tau_folded",
+    "within_lags_folded",
 )
 MARKED = ("marked_percentile", "unmarked_percentile")
+# For SMP201's noise model: the integrated autocorrelation time within split chains (each around
+# its own mean) of the rank-normalized draws and folded draws, and the lags it sums.
+WITHIN = ("within_tau_bulk", "within_lags_bulk", "within_tau_folded", "within_lags_folded")
 NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
