@@ -114,12 +114,55 @@ def test_a_notebook_shows_the_report_itself(monkeypatch):
     assert shown == [report]
 
 
+# Run with PYMC_DOCTOR_WATCH=1: pymc_doctor waits for PyMC's import, wraps it then, and unwatch() undoes both.
+LAZY_WATCH = """
+import sys
+import pymc_doctor
+from pymc_doctor.watching import hooks
+
+def ours():
+    return [finder for finder in sys.meta_path if type(finder).__module__.startswith("pymc_doctor")]
+
+print("pymc imported with pymc_doctor:", "pymc" in sys.modules, "watching:", hooks.watching(), len(ours()))
+import pymc as pm
+from pymc.distributions.distribution import Distribution
+from pymc_doctor.watching import capture
+
+print("hook left:", len(ours()), "loader patched:", "exec_module" in vars(pm.__spec__.loader))
+originals = {key: getattr(sys.modules[key[0]], key[1]).__pymc_doctor_original__ for key in hooks._patched}
+new = capture._state["new"]
+print("wrapped:", sorted(originals), "capture:", Distribution.__dict__["__new__"] is not new)
+pymc_doctor.unwatch()
+restored = all(getattr(sys.modules[module], name) is f for (module, name), f in originals.items())
+print("restored:", restored, Distribution.__dict__["__new__"] is new, pm.sample is pm.sampling.mcmc.sample, len(ours()))
+"""
+
+
 @pytest.mark.slow
-def test_the_environment_variable_switches_watching_on_at_import():
-    code = "import pymc_doctor, pymc as pm; print(pm.sample is pm.sampling.mcmc.sample, pm.sample.__wrapped__)"
+def test_the_environment_variable_watches_without_importing_pymc_until_the_user_does():
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYMC_DOCTOR_WATCH": "1"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert result.stdout.startswith("True <function sample"), result.stderr
+    result = subprocess.run([sys.executable, "-c", LAZY_WATCH], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pymc imported with pymc_doctor: False watching: True 1"
+    assert lines[1] == "hook left: 0 loader patched: False"
+    assert lines[2] == f"wrapped: {sorted(watching.SAMPLERS)} capture: True"
+    assert lines[3] == "restored: True True True 0"
+
+
+@pytest.mark.slow
+def test_unwatch_before_pymc_is_imported_leaves_no_hook():
+    code = (
+        "import sys, pymc_doctor\n"
+        "pymc_doctor.unwatch()\n"
+        "hooks = [f for f in sys.meta_path if type(f).__module__.startswith('pymc_doctor')]\n"
+        "print('pymc' in sys.modules, hooks)\n"
+        "import pymc as pm\n"
+        "print(hasattr(pm.sample, '__pymc_doctor_original__'), pymc_doctor.watching.hooks.watching())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYMC_DOCTOR_WATCH": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.stdout.splitlines() == ["False []", "False False"], result.stderr
 
 
 def test_the_ipython_extension_switches_watching_on_and_off():
@@ -286,3 +329,28 @@ def test_a_nutpie_run_of_the_centered_eight_schools_shows_the_funnel(watched, ca
     err = capfd.readouterr().err
     assert "DX101 A funnel: `theta` is centered on `tau`" in err
     assert pymc_doctor.last_report().context["trace"]["library"] == "nutpie"
+
+
+def test_a_module_imported_later_runs_the_callback_once_and_leaves_the_import_system_as_it_was(tmp_path, monkeypatch):
+    from pymc_doctor.watching import onimport
+
+    (tmp_path / "later_module.py").write_text("VALUE = 1\n")
+    (tmp_path / "broken_module.py").write_text("raise ImportError('not today')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    finders, called = list(sys.meta_path), []
+    onimport.when_imported("later_module", lambda: called.append(sys.modules["later_module"].VALUE))
+    onimport.when_imported("broken_module", lambda: called.append("broken"))
+    assert called == [] and onimport.waiting("later_module") and len(sys.meta_path) == len(finders) + 2
+    import later_module
+
+    assert called == [1] and not onimport.waiting("later_module")
+    assert "exec_module" not in vars(later_module.__spec__.loader)
+    with pytest.raises(ImportError, match="not today"):
+        import broken_module  # noqa: F401
+    assert called == [1] and onimport.waiting("broken_module")  # the user may try again
+    onimport.cancel("broken_module")
+    assert sys.meta_path == finders
+    onimport.when_imported("later_module", lambda: called.append("at once"))  # already imported
+    assert called == [1, "at once"] and sys.meta_path == finders
+    for name in ("later_module", "broken_module"):
+        sys.modules.pop(name, None)

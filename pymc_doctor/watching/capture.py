@@ -61,11 +61,12 @@ def start() -> None:
 
 
 def stop() -> None:
+    original = _state.pop("new", None)
+    if original is None:
+        return  # never started (PyMC may not even be imported): nothing to put back
     from pymc.distributions.distribution import Distribution
 
-    original = _state.pop("new", None)
-    if original is not None:
-        Distribution.__new__ = original
+    Distribution.__new__ = original
 
 
 def namespace(model) -> dict[str, Any]:
