@@ -104,14 +104,15 @@ def test_the_compact_verdict_is_one_line_when_healthy_and_names_the_cause_otherw
     assert text.endswith("pymc_doctor.last_report()")
 
 
-def test_a_notebook_shows_the_report_itself(monkeypatch):
+def test_a_notebook_shows_the_report_itself_healthy_or_not(monkeypatch):
     shown = []
     ipython = pytest.importorskip("IPython")
     monkeypatch.setattr(watching, "_in_notebook", lambda: True)
     monkeypatch.setattr(ipython.display, "display", shown.append)
-    report = pymc_doctor.check(load("centered_eight"))
-    watching.show(report)
-    assert shown == [report]
+    sick, healthy = pymc_doctor.check(load("centered_eight")), pymc_doctor.check(load("bioassay"))
+    watching.show(sick)
+    watching.show(healthy)  # its one line, as HTML
+    assert shown == [sick, healthy] and not healthy.findings
 
 
 # Run with PYMC_DOCTOR_WATCH=1: pymc_doctor waits for PyMC's import, wraps it then, and unwatch() undoes both.
