@@ -25,7 +25,9 @@ rng = np.random.default_rng(7)
 with pm.Model() as model:
     mu = pm.Normal("mu", 0, 1)
     pm.Normal("y", mu, 1, observed=rng.normal(size=20))
-    idata = pm.sample(draws=200, tune=200, chains=2, cores=1, nuts_sampler="pymc", random_seed=11, progressbar=False)""",
+    idata = pm.sample(
+        draws=200, tune=200, chains=2, cores=1, nuts_sampler="pymc", random_seed=11, progressbar=False
+    )""",
     "import pymc_doctor as doctor\ndoctor.check(idata, model=model)",
     "import sys\nprint(sys.executable)\nprint(doctor.__file__)\nprint(doctor.last_report() is not None)",
 )
