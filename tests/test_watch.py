@@ -33,6 +33,8 @@ def _hooked_objects() -> dict:
         if module is not None and hasattr(module, attribute):
             found[(module_name, attribute)] = getattr(module, attribute)
     found["Distribution.__new__"] = Distribution.__dict__["__new__"]
+    found["Model.__init__"] = vars(pm.Model).get("__init__")  # None where a base class defines it (PyMC 6)
+    found["pymc.Data"], found["pymc.data.Data"] = pm.Data, pm.data.Data
     return found
 
 
@@ -52,11 +54,11 @@ def test_unwatch_puts_back_the_very_objects_and_watch_twice_wraps_once():
     assert _hooked_objects() == before
     assert not watching.watching()
     for key, original in before.items():
-        if key == "Distribution.__new__":
-            assert during[key] is not original
-            continue
         assert during[key] is not original
-        assert during[key].__pymc_doctor_original__ is original  # one layer: the second watch() did nothing
+        if isinstance(key, tuple):  # a sampler
+            assert during[key].__pymc_doctor_original__ is original  # one layer: the second watch() did nothing
+        elif key.endswith(".Data"):
+            assert during[key].__wrapped__ is original
     assert pm.sample is pm.sampling.mcmc.sample  # both ways users reach it lead to the same function
 
 
@@ -131,11 +133,12 @@ from pymc_doctor.watching import capture
 
 print("hook left:", len(ours()), "loader patched:", "exec_module" in vars(pm.__spec__.loader))
 originals = {key: getattr(sys.modules[key[0]], key[1]).__pymc_doctor_original__ for key in hooks._patched}
-new = capture._state["new"]
-print("wrapped:", sorted(originals), "capture:", Distribution.__dict__["__new__"] is not new)
+patched = list(capture._patched)
+print("wrapped:", sorted(originals), "capture:", sorted(f"{type(o).__name__} {a}" for o, a, _ in patched))
 pymc_doctor.unwatch()
 restored = all(getattr(sys.modules[module], name) is f for (module, name), f in originals.items())
-print("restored:", restored, Distribution.__dict__["__new__"] is new, pm.sample is pm.sampling.mcmc.sample, len(ours()))
+captured = all(vars(owner).get(name, capture._ABSENT) is f for owner, name, f in patched)
+print("restored:", restored, captured, pm.sample is pm.sampling.mcmc.sample, len(ours()))
 """
 
 
@@ -147,7 +150,8 @@ def test_the_environment_variable_watches_without_importing_pymc_until_the_user_
     lines = result.stdout.splitlines()
     assert lines[0] == "pymc imported with pymc_doctor: False watching: True 1"
     assert lines[1] == "hook left: 0 loader patched: False"
-    assert lines[2] == f"wrapped: {sorted(watching.SAMPLERS)} capture: True"
+    captured = ["ContextMeta __init__", "DistributionMeta __new__", "module Data", "module Data"]
+    assert lines[2] == f"wrapped: {sorted(watching.SAMPLERS)} capture: {captured}"
     assert lines[3] == "restored: True True True 0"
 
 
@@ -216,6 +220,33 @@ def test_the_report_of_a_watched_run_carries_what_was_handed_over(watched, capfd
     assert [fact["kind"] for fact in report.context["built_from"]] == ["pandas", "non-integer"]
     assert seen["namespace"]["mine"] == 1 and "df" in seen["namespace"]  # the caller's, and the builder's
     assert capfd.readouterr().err.startswith("pymc-doctor: No problems found")
+
+
+def _data_model_built_in_a_function() -> pm.Model:
+    """``pm.Data`` from a Series with an inf, and coords from a shuffled index, in a function's locals only."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=6)}, index=rng.permutation(6))
+    frame.iloc[2, 0] = np.inf  # (PyMC refuses a NaN in pm.Data)
+    with pm.Model(coords={"row": frame.index}) as model:
+        pm.Data("x", frame["x"], dims="row")
+        pm.Normal("mu", 0, 1)
+    return model
+
+
+def test_while_watching_pm_data_and_coords_are_noted_too():
+    assert capture.facts(_data_model_built_in_a_function()) == []
+    pymc_doctor.watch()
+    try:
+        model = _data_model_built_in_a_function()
+    finally:
+        pymc_doctor.unwatch()
+    facts = {(fact.variable, fact.argument, fact.kind): fact.detail for fact in capture.facts(model)}
+    assert facts == {
+        ("row", "coords", "pandas"): "a Index (dtype int64)",
+        ("x", "value", "pandas"): "a Series (dtype float64; index Index starting [1, 5, 0])",
+        ("x", "value", "non-finite"): "0 NaN, 1 inf",
+    }
+    assert "frame" in capture.namespace(model)  # no distribution takes the frame, yet it is kept
 
 
 def test_what_is_handed_to_pymc_is_noted_nan_and_inf_included():
