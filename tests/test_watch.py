@@ -386,3 +386,33 @@ def test_a_module_imported_later_runs_the_callback_once_and_leaves_the_import_sy
     assert called == [1, "at once"] and sys.meta_path == finders
     for name in ("later_module", "broken_module"):
         sys.modules.pop(name, None)
+
+
+def _compound_model() -> pm.Model:
+    """A discrete variable beside a continuous one: PyMC samples it with a compound step."""
+    rng = np.random.default_rng(3)
+    with pm.Model() as model:
+        switch = pm.Bernoulli("switch", 0.5)
+        pm.Normal("y", pm.Normal("mu", switch, 1), 1, observed=rng.normal(size=10))
+    return model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["sample_smc", "compound step", "numpyro"])
+def test_every_way_of_sampling_is_checked(watched, capfd, how):
+    watching._last.clear()
+    options = {"draws": 100, "chains": 2, "cores": 1, "random_seed": 5, "progressbar": False}
+    if how == "sample_smc":
+        with _tiny_model():
+            idata = pm.sample_smc(**options)
+    elif how == "compound step":
+        with _compound_model():
+            idata = pm.sample(tune=100, nuts_sampler="pymc", **options)
+    else:
+        pytest.importorskip("numpyro")
+        with _tiny_model():
+            idata = pm.sample(tune=100, nuts_sampler="numpyro", **options)
+    assert "pymc-doctor: " in capfd.readouterr().err
+    report = pymc_doctor.last_report()
+    assert report is not None and report.checks_run and report.context["model"]
+    assert idata is not None
