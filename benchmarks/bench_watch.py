@@ -13,8 +13,8 @@ and after each sampling run (the checks of the trace with its model).
 Off and on runs alternate (off-on, then on-off, ...) so that a change in the machine's load falls on
 both; each mode is warmed up once first (imports and compilations outside the timings). Wall seconds
 (``time.perf_counter``) and CPU seconds of the process (``time.process_time``), medians over
-``--repeats`` rounds. The load average is printed before and after: on a shared machine the CPU
-times are the steadier measure.
+``--repeats`` rounds; what watching adds is the median of each round's difference. The load average
+is printed before and after: on a shared machine the CPU times are the steadier measure.
 
     python benchmarks/bench_watch.py               # 1,000 variables, 1,000 draws, 5 rounds
     python benchmarks/bench_watch.py --smoke       # 20 variables, 100 draws, one round
@@ -85,7 +85,11 @@ def _interleaved(function, repeats: int) -> dict:
         for watching in (False, True) if round_ % 2 == 0 else (True, False):
             runs[watching].append(run(watching))
     off, on = _median(runs[False]), _median(runs[True])
-    return {"off": off, "on": on, "added": {key: on[key] - off[key] for key in off}, "rounds": repeats}
+    # Each round's on minus off, the pair run back to back: steadier than a difference of medians.
+    pairs = list(zip(runs[False], runs[True], strict=True))
+    added = {key: statistics.median(on_[key] - off_[key] for off_, on_ in pairs) for key in off}
+    spread = {key: (min(r[key] for r in runs[False]), max(r[key] for r in runs[False])) for key in off}
+    return {"off": off, "on": on, "added": added, "off_range": spread, "rounds": repeats, "runs": runs}
 
 
 def _check_alone(draws: int, tune: int, repeats: int) -> dict:
@@ -109,19 +113,22 @@ def _cell(timing: dict) -> str:
 
 def table(results: dict) -> str:
     rows = [
-        "| case | watching off: wall s (CPU s) | watching on: wall s (CPU s) | added: wall s (CPU s) | added CPU |",
-        "|---|---:|---:|---:|---:|",
+        "| case | watching off: wall s (CPU s) | off, CPU s range | watching on: wall s (CPU s) "
+        "| added, median of pairs: wall s (CPU s) | added CPU |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for case, result in results.items():
         if case.startswith("check alone"):
             continue
         share = result["added"]["cpu"] / result["off"]["cpu"]
-        cells = [case, _cell(result["off"]), _cell(result["on"]), _cell(result["added"]), f"{share:+.1%}"]
+        low, high = result["off_range"]["cpu"]
+        cells = [case, _cell(result["off"]), f"{low:.2f}-{high:.2f}", _cell(result["on"]), _cell(result["added"])]
+        cells.append(f"{share:+.1%}")
         rows.append("| " + " | ".join(cells) + " |")
     alone = next(value for case, value in results.items() if case.startswith("check alone"))
     sampled = next(value for case, value in results.items() if case.startswith("sample"))
     share = alone["cpu"] / sampled["off"]["cpu"]
-    rows.append(f"| check alone (`hooks._examine`) | | | {_cell(alone)} | {share:+.1%} |")
+    rows.append(f"| check alone (`hooks._examine`) | | | | {_cell(alone)} | {share:+.1%} |")
     return "\n".join(rows)
 
 
