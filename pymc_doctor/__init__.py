@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from pymc_doctor.reports import Report
 
 __all__ = ["__version__", "check", "env", "explain", "last_report", "lint", "treat", "unwatch", "watch"]
-# Set to 1 (or true, yes, on), it switches ``watch()`` on as soon as pymc_doctor is imported.
+# Set to 1 (or true, yes, on), it switches ``watch()`` on as soon as pymc_doctor is imported; PyMC's
+# functions are wrapped when the user imports PyMC, which importing pymc_doctor does not do.
 WATCH_VARIABLE = "PYMC_DOCTOR_WATCH"
 
 

@@ -33,6 +33,8 @@ def _hooked_objects() -> dict:
         if module is not None and hasattr(module, attribute):
             found[(module_name, attribute)] = getattr(module, attribute)
     found["Distribution.__new__"] = Distribution.__dict__["__new__"]
+    found["Model.__init__"] = vars(pm.Model).get("__init__")  # None where a base class defines it (PyMC 6)
+    found["pymc.Data"], found["pymc.data.Data"] = pm.Data, pm.data.Data
     return found
 
 
@@ -52,11 +54,11 @@ def test_unwatch_puts_back_the_very_objects_and_watch_twice_wraps_once():
     assert _hooked_objects() == before
     assert not watching.watching()
     for key, original in before.items():
-        if key == "Distribution.__new__":
-            assert during[key] is not original
-            continue
         assert during[key] is not original
-        assert during[key].__pymc_doctor_original__ is original  # one layer: the second watch() did nothing
+        if isinstance(key, tuple):  # a sampler
+            assert during[key].__pymc_doctor_original__ is original  # one layer: the second watch() did nothing
+        elif key.endswith(".Data"):
+            assert during[key].__wrapped__ is original
     assert pm.sample is pm.sampling.mcmc.sample  # both ways users reach it lead to the same function
 
 
@@ -104,22 +106,68 @@ def test_the_compact_verdict_is_one_line_when_healthy_and_names_the_cause_otherw
     assert text.endswith("pymc_doctor.last_report()")
 
 
-def test_a_notebook_shows_the_report_itself(monkeypatch):
+def test_a_notebook_shows_the_report_itself_healthy_or_not(monkeypatch):
     shown = []
     ipython = pytest.importorskip("IPython")
     monkeypatch.setattr(watching, "_in_notebook", lambda: True)
     monkeypatch.setattr(ipython.display, "display", shown.append)
-    report = pymc_doctor.check(load("centered_eight"))
-    watching.show(report)
-    assert shown == [report]
+    sick, healthy = pymc_doctor.check(load("centered_eight")), pymc_doctor.check(load("bioassay"))
+    watching.show(sick)
+    watching.show(healthy)  # its one line, as HTML
+    assert shown == [sick, healthy] and not healthy.findings
+
+
+# Run with PYMC_DOCTOR_WATCH=1: pymc_doctor waits for PyMC's import, wraps it then, and unwatch() undoes both.
+LAZY_WATCH = """
+import sys
+import pymc_doctor
+from pymc_doctor.watching import hooks
+
+def ours():
+    return [finder for finder in sys.meta_path if type(finder).__module__.startswith("pymc_doctor")]
+
+print("pymc imported with pymc_doctor:", "pymc" in sys.modules, "watching:", hooks.watching(), len(ours()))
+import pymc as pm
+from pymc.distributions.distribution import Distribution
+from pymc_doctor.watching import capture
+
+print("hook left:", len(ours()), "loader patched:", "exec_module" in vars(pm.__spec__.loader))
+originals = {key: getattr(sys.modules[key[0]], key[1]).__pymc_doctor_original__ for key in hooks._patched}
+patched = list(capture._patched)
+print("wrapped:", sorted(originals), "capture:", sorted(f"{type(o).__name__} {a}" for o, a, _ in patched))
+pymc_doctor.unwatch()
+restored = all(getattr(sys.modules[module], name) is f for (module, name), f in originals.items())
+captured = all(vars(owner).get(name, capture._ABSENT) is f for owner, name, f in patched)
+print("restored:", restored, captured, pm.sample is pm.sampling.mcmc.sample, len(ours()))
+"""
 
 
 @pytest.mark.slow
-def test_the_environment_variable_switches_watching_on_at_import():
-    code = "import pymc_doctor, pymc as pm; print(pm.sample is pm.sampling.mcmc.sample, pm.sample.__wrapped__)"
+def test_the_environment_variable_watches_without_importing_pymc_until_the_user_does():
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYMC_DOCTOR_WATCH": "1"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert result.stdout.startswith("True <function sample"), result.stderr
+    result = subprocess.run([sys.executable, "-c", LAZY_WATCH], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pymc imported with pymc_doctor: False watching: True 1"
+    assert lines[1] == "hook left: 0 loader patched: False"
+    captured = ["ContextMeta __init__", "DistributionMeta __new__", "module Data", "module Data"]
+    assert lines[2] == f"wrapped: {sorted(watching.SAMPLERS)} capture: {captured}"
+    assert lines[3] == "restored: True True True 0"
+
+
+@pytest.mark.slow
+def test_unwatch_before_pymc_is_imported_leaves_no_hook():
+    code = (
+        "import sys, pymc_doctor\n"
+        "pymc_doctor.unwatch()\n"
+        "hooks = [f for f in sys.meta_path if type(f).__module__.startswith('pymc_doctor')]\n"
+        "print('pymc' in sys.modules, hooks)\n"
+        "import pymc as pm\n"
+        "print(hasattr(pm.sample, '__pymc_doctor_original__'), pymc_doctor.watching.hooks.watching())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYMC_DOCTOR_WATCH": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.stdout.splitlines() == ["False []", "False False"], result.stderr
 
 
 def test_the_ipython_extension_switches_watching_on_and_off():
@@ -172,6 +220,33 @@ def test_the_report_of_a_watched_run_carries_what_was_handed_over(watched, capfd
     assert [fact["kind"] for fact in report.context["built_from"]] == ["pandas", "non-integer"]
     assert seen["namespace"]["mine"] == 1 and "df" in seen["namespace"]  # the caller's, and the builder's
     assert capfd.readouterr().err.startswith("pymc-doctor: No problems found")
+
+
+def _data_model_built_in_a_function() -> pm.Model:
+    """``pm.Data`` from a Series with an inf, and coords from a shuffled index, in a function's locals only."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=6)}, index=rng.permutation(6))
+    frame.iloc[2, 0] = np.inf  # (PyMC refuses a NaN in pm.Data)
+    with pm.Model(coords={"row": frame.index}) as model:
+        pm.Data("x", frame["x"], dims="row")
+        pm.Normal("mu", 0, 1)
+    return model
+
+
+def test_while_watching_pm_data_and_coords_are_noted_too():
+    assert capture.facts(_data_model_built_in_a_function()) == []
+    pymc_doctor.watch()
+    try:
+        model = _data_model_built_in_a_function()
+    finally:
+        pymc_doctor.unwatch()
+    facts = {(fact.variable, fact.argument, fact.kind): fact.detail for fact in capture.facts(model)}
+    assert facts == {
+        ("row", "coords", "pandas"): "a Index (dtype int64)",
+        ("x", "value", "pandas"): "a Series (dtype float64; index Index starting [1, 5, 0])",
+        ("x", "value", "non-finite"): "0 NaN, 1 inf",
+    }
+    assert "frame" in capture.namespace(model)  # no distribution takes the frame, yet it is kept
 
 
 def test_what_is_handed_to_pymc_is_noted_nan_and_inf_included():
@@ -286,3 +361,58 @@ def test_a_nutpie_run_of_the_centered_eight_schools_shows_the_funnel(watched, ca
     err = capfd.readouterr().err
     assert "DX101 A funnel: `theta` is centered on `tau`" in err
     assert pymc_doctor.last_report().context["trace"]["library"] == "nutpie"
+
+
+def test_a_module_imported_later_runs_the_callback_once_and_leaves_the_import_system_as_it_was(tmp_path, monkeypatch):
+    from pymc_doctor.watching import onimport
+
+    (tmp_path / "later_module.py").write_text("VALUE = 1\n")
+    (tmp_path / "broken_module.py").write_text("raise ImportError('not today')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    finders, called = list(sys.meta_path), []
+    onimport.when_imported("later_module", lambda: called.append(sys.modules["later_module"].VALUE))
+    onimport.when_imported("broken_module", lambda: called.append("broken"))
+    assert called == [] and onimport.waiting("later_module") and len(sys.meta_path) == len(finders) + 2
+    import later_module
+
+    assert called == [1] and not onimport.waiting("later_module")
+    assert "exec_module" not in vars(later_module.__spec__.loader)
+    with pytest.raises(ImportError, match="not today"):
+        import broken_module  # noqa: F401
+    assert called == [1] and onimport.waiting("broken_module")  # the user may try again
+    onimport.cancel("broken_module")
+    assert sys.meta_path == finders
+    onimport.when_imported("later_module", lambda: called.append("at once"))  # already imported
+    assert called == [1, "at once"] and sys.meta_path == finders
+    for name in ("later_module", "broken_module"):
+        sys.modules.pop(name, None)
+
+
+def _compound_model() -> pm.Model:
+    """A discrete variable beside a continuous one: PyMC samples it with a compound step."""
+    rng = np.random.default_rng(3)
+    with pm.Model() as model:
+        switch = pm.Bernoulli("switch", 0.5)
+        pm.Normal("y", pm.Normal("mu", switch, 1), 1, observed=rng.normal(size=10))
+    return model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["sample_smc", "compound step", "numpyro"])
+def test_every_way_of_sampling_is_checked(watched, capfd, how):
+    watching._last.clear()
+    options = {"draws": 100, "chains": 2, "cores": 1, "random_seed": 5, "progressbar": False}
+    if how == "sample_smc":
+        with _tiny_model():
+            idata = pm.sample_smc(**options)
+    elif how == "compound step":
+        with _compound_model():
+            idata = pm.sample(tune=100, nuts_sampler="pymc", **options)
+    else:
+        pytest.importorskip("numpyro")
+        with _tiny_model():
+            idata = pm.sample(tune=100, nuts_sampler="numpyro", **options)
+    assert "pymc-doctor: " in capfd.readouterr().err
+    report = pymc_doctor.last_report()
+    assert report is not None and report.checks_run and report.context["model"]
+    assert idata is not None

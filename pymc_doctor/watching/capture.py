@@ -11,6 +11,7 @@ globals. What was handed over is noted too (``facts``), with the line that hande
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import weakref
 from dataclasses import dataclass
@@ -38,34 +39,68 @@ class BuildFact:
     where: str  # "file:line" of the user's call
 
 
-_state: dict[str, Any] = {}
+# (class or module, attribute, what its own __dict__ held there, or _ABSENT): what start() replaced.
+_patched: list[tuple[Any, str, Any]] = []
+_ABSENT = object()
 _models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def start() -> None:
+    """Note what is handed to each distribution, to ``pm.Data`` and as a model's ``coords``."""
+    import pymc as pm
     from pymc.distributions.distribution import Distribution
 
-    if "new" in _state:
+    if _patched:
         return
-    original = Distribution.__dict__["__new__"]
-    function = original.__func__
+    construct = Distribution.__dict__["__new__"].__func__
 
     def new(cls, *args, **kwargs):
         # Noting what was given must never stop the model from being built.
         with contextlib.suppress(Exception):
             _record(cls, args, kwargs, sys._getframe(1))
-        return function(cls, *args, **kwargs)
+        return construct(cls, *args, **kwargs)
 
-    _state["new"] = original
-    Distribution.__new__ = new
+    _patch(Distribution, "__new__", new)
+    initialize = pm.Model.__init__  # PyMC 6 defines it on a base class
+
+    def init(self, *args, **kwargs):
+        with contextlib.suppress(Exception):
+            coords = kwargs.get("coords", args[1] if len(args) > 1 else None)
+            _record_values(self, dict(coords or {}), "coords", sys._getframe(1))
+        return initialize(self, *args, **kwargs)
+
+    _patch(pm.Model, "__init__", functools.wraps(initialize)(init))
+    data = pm.Data
+    wrapper = functools.wraps(data)(lambda *args, **kwargs: _data(data, args, kwargs, sys._getframe(1)))
+    for module in {sys.modules[data.__module__], pm}:
+        if getattr(module, "Data", None) is data:
+            _patch(module, "Data", wrapper)
+
+
+def _patch(owner: Any, attribute: str, replacement: Any) -> None:
+    _patched.append((owner, attribute, vars(owner).get(attribute, _ABSENT)))
+    setattr(owner, attribute, replacement)
 
 
 def stop() -> None:
-    from pymc.distributions.distribution import Distribution
+    """Put back what ``start`` replaced: the very objects, or nothing where the attribute was inherited."""
+    while _patched:
+        owner, attribute, original = _patched.pop()
+        if original is _ABSENT:
+            delattr(owner, attribute)
+        else:
+            setattr(owner, attribute, original)
 
-    original = _state.pop("new", None)
-    if original is not None:
-        Distribution.__new__ = original
+
+def _data(data, args: tuple, kwargs: dict, frame):
+    import pymc as pm
+
+    with contextlib.suppress(Exception):
+        name = args[0] if args else kwargs.get("name", "?")
+        value = args[1] if len(args) > 1 else kwargs.get("value")
+        model = kwargs.get("model") or pm.Model.get_context(error_if_none=False)
+        _record_values(model, {str(name): value}, "value", frame)
+    return data(*args, **kwargs)
 
 
 def namespace(model) -> dict[str, Any]:
@@ -86,23 +121,39 @@ def _user_frame(frame):
     return frame
 
 
-def _record(cls, args: tuple, kwargs: dict, frame) -> None:
-    import pymc as pm
-
-    model = pm.Model.get_context(error_if_none=False)
+def _entry(model, frame) -> tuple[dict | None, str]:
+    """The record of ``model``, holding the variables of the user's code at ``frame``, and its line."""
     frame = _user_frame(frame)
     if model is None or frame is None:
-        return
+        return None, ""
     entry = _models.setdefault(model, {"namespace": {}, "facts": []})
     kept = {name: frame.f_globals[name] for name in SOURCE_NAMES if name in frame.f_globals}
     kept.update((name, value) for name, value in frame.f_locals.items() if _array_like(value))
     entry["namespace"].update(kept)
+    return entry, f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _record(cls, args: tuple, kwargs: dict, frame) -> None:
+    import pymc as pm
+
+    entry, where = _entry(pm.Model.get_context(error_if_none=False), frame)
+    if entry is None:
+        return
     name = args[0] if args and isinstance(args[0], str) else kwargs.get("name", "?")
-    where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     discrete = issubclass(cls, pm.Discrete)
     given = {"observed": kwargs.get("observed"), **{k: v for k, v in kwargs.items() if k != "observed"}}
     for argument, value in given.items():
         for kind, detail in _notes(value, discrete and argument == "observed"):
+            entry["facts"].append(BuildFact(str(name), argument, kind, detail, where))
+
+
+def _record_values(model, values: dict[str, Any], argument: str, frame) -> None:
+    """What ``pm.Data`` (``argument`` "value") or a model's ``coords`` were handed, by name."""
+    entry, where = _entry(model, frame)
+    if entry is None:
+        return
+    for name, value in values.items():
+        for kind, detail in _notes(value, counts=False):
             entry["facts"].append(BuildFact(str(name), argument, kind, detail, where))
 
 
@@ -117,7 +168,8 @@ def _notes(value: Any, counts: bool) -> list[tuple[str, str]]:
     notes = []
     if type(value).__module__.startswith("pandas"):
         dtypes = value.dtypes.astype(str).tolist() if hasattr(value, "columns") else [str(value.dtype)]
-        notes.append(("pandas", f"a {type(value).__name__} (dtype {', '.join(dtypes)}; index {_index(value)})"))
+        index = f"; index {_index(value)}" if hasattr(value, "index") else ""  # a pd.Index is its own index
+        notes.append(("pandas", f"a {type(value).__name__} (dtype {', '.join(dtypes)}{index})"))
     try:
         numbers = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pymc_doctor.watching import capture
+from pymc_doctor.watching import capture, onimport
 
 # Where users reach PyMC's samplers: (module, attribute). A module that a PyMC line lacks is skipped.
 SAMPLERS = (
@@ -46,7 +46,7 @@ def paused() -> Iterator[None]:
 
 
 def watching() -> bool:
-    return bool(_patched)
+    return bool(_patched) or onimport.waiting("pymc")
 
 
 def last_report():
@@ -55,10 +55,33 @@ def last_report():
 
 
 def start(check: Callable) -> None:
-    """Wrap PyMC's sampling functions so that each run is checked by ``check(idata, model, namespace)``;
-    a second call changes nothing."""
+    """Wrap PyMC's sampling functions so that each run is checked by ``check(idata, model, namespace)``:
+    at once if PyMC is imported, else as soon as it is (watching does not import PyMC); a second call
+    changes nothing."""
     if watching():
         return
+    onimport.when_imported("pymc", lambda: _wrap_all(check))
+
+
+def stop() -> None:
+    """Put back the very objects that were there before ``start``, and stop waiting for PyMC's import."""
+    onimport.cancel("pymc")
+    for (module_name, attribute), original in _patched.items():
+        setattr(sys.modules[module_name], attribute, original)
+    _patched.clear()
+    capture.stop()
+
+
+def _wrap_all(check: Callable) -> None:
+    try:
+        _wrap_samplers(check)
+        capture.start()
+    except Exception as exc:  # run from the user's `import pymc`, which must not fail for the doctor
+        stop()
+        print(f"{PREFIX}: could not watch PyMC ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
+def _wrap_samplers(check: Callable) -> None:
     wrappers: dict[int, Any] = {}  # one wrapper per original function, however many places hold it
     for module_name, attribute in SAMPLERS:
         try:
@@ -72,15 +95,6 @@ def start(check: Callable) -> None:
             wrappers[id(original)] = _wrapped(original, check)
         _patched[(module_name, attribute)] = original
         setattr(module, attribute, wrappers[id(original)])
-    capture.start()
-
-
-def stop() -> None:
-    """Put back the very objects that were there before ``start``."""
-    for (module_name, attribute), original in _patched.items():
-        setattr(sys.modules[module_name], attribute, original)
-    _patched.clear()
-    capture.stop()
 
 
 def _wrapped(original: Callable, check: Callable) -> Callable:
@@ -121,8 +135,8 @@ def _is_trace(result: Any) -> bool:
 
 
 def show(report) -> None:
-    """The verdict where the user looks: a notebook gets the HTML report when something is wrong."""
-    if report.findings and _in_notebook():
+    """The verdict where the user looks: a notebook gets the report's HTML (one line when healthy)."""
+    if _in_notebook():
         from IPython.display import display
 
         display(report)
