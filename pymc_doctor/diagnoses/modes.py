@@ -128,12 +128,11 @@ def multimodality(evidence: Evidence, subject: Subject) -> Diagnosis:
     )
     variable = symptoms.base(first["label"])
     cause = f"For `{first['label']}`, {groups}: each chain stays in its mode; running longer will not mix them."
-    # R-hat and ESS on the same elements confirm that the chains disagree about more than their means.
-    confidence = "high" if len(evidence.findings) >= 2 else "medium"
+    # The confidence is high when R-hat and ESS on the same elements confirm that the chains disagree
+    # about more than their means.
     return evidence.diagnosis(
         title=f"Chains in separate modes of {names(evidence.variables, 3)}",
         cause=cause,
-        confidence=confidence,
         steps=[
             steps.by_hand(
                 "See which mode each chain found (one mean per chain).",

@@ -82,7 +82,6 @@ def vague_prior(evidence: Evidence, subject: Subject) -> Diagnosis:
             f"The posterior sits in the prior's tail with nearly the prior's spread ({shown}): the data bound "
             "it on one side at most (separation, in a logistic regression), and the prior does the rest."
         ),
-        confidence="high" if len(evidence.findings) >= 2 else "medium",
         steps=prior_steps,
     )
 

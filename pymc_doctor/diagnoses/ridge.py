@@ -187,7 +187,6 @@ def scales(evidence: Evidence, subject: Subject) -> Diagnosis:
     return evidence.diagnosis(
         title=f"Parameters on very different scales: {names(evidence.variables)}",
         cause=cause,
-        confidence="high" if len(evidence.findings) >= 2 else "medium",
         steps=[
             steps.resample(subject, "Learn each parameter's scale: a dense mass matrix.", init="jitter+adapt_full"),
             *steps.switch_sampler(subject, "nutpie", "its warm-up learns scales from the gradients sooner"),

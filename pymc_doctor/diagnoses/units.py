@@ -35,12 +35,13 @@ class Evidence:
         *,
         title: str,
         cause: str,
-        confidence: Confidence,
         steps: Sequence[PlanStep],
+        confidence: Confidence | None = None,
         plots: Sequence[PlotRequest] = (),
     ) -> Diagnosis:
         """The diagnosis of this evidence, with the plots that show its cause; the registry stamps its
-        code and name (``Unit.diagnose``)."""
+        code and name (``Unit.diagnose``). Unless the writer judges otherwise, the confidence is high
+        when two findings or more agree on the cause, and medium on one."""
         return Diagnosis(
             code="",
             name="",
@@ -49,7 +50,7 @@ class Evidence:
             variables=self.variables,
             evidence=self.facts,
             findings=tuple(self.codes),
-            confidence=confidence,
+            confidence=confidence or ("high" if len(self.findings) >= 2 else "medium"),
             steps=tuple(steps),
             plots=tuple(plots),
         )

@@ -105,6 +105,5 @@ def latent_random_walk(evidence: Evidence, subject: Subject) -> Diagnosis:
             f"`{walk}` is a random walk whose every step depends on the sampled `{scale}`: in this centered "
             "form the sampler crawls along the funnel they make together."
         ),
-        confidence="high" if len(evidence.findings) >= 2 else "medium",
         steps=[step],
     )

@@ -101,6 +101,34 @@ def _evidence(result: dict[str, Any], threshold: float) -> dict[str, Any]:
     }
 
 
+def _priors(flagged: list[dict[str, Any]]) -> str:
+    return names(dict.fromkeys(e["variable"] for e in flagged))
+
+
+def _sensitivity_finding(
+    subject: Subject,
+    result: dict[str, Any],
+    threshold: float,
+    code: str,
+    severity: str,
+    title: str,
+    message: str,
+    *,
+    fix: str,
+) -> Finding:
+    """FIT401's or FIT402's finding: the flagged elements, the measured sensitivities and the weaker priors."""
+    return finding(
+        code,
+        severity,
+        title,
+        message,
+        variables=tuple(e["label"] for e in result["flagged"][:20]),
+        evidence=_evidence(result, threshold),
+        fix=fix,
+        fix_code=_fix_code(subject, result),
+    )
+
+
 @_rule(
     "FIT401",
     "prior-data-conflict",
@@ -144,19 +172,18 @@ def prior_data_conflict(
         return
     flagged = result["flagged"]
     strong = flagged[0]["prior"] >= conflict_warning_sensitivity
-    yield finding(
+    yield _sensitivity_finding(
+        subject,
+        result,
+        sensitivity_threshold,
         "FIT401",
         "warning" if strong else "info",
         f"{'Prior-data' if strong else 'Possible prior-data'} conflict on {names(e['label'] for e in flagged[:SHOWN])}",
         f"The posterior of {count(len(flagged), 'parameter')} moves both when the prior and when the likelihood "
         f"is power-scaled (sensitivity at or above {sensitivity_threshold}): {_shown(flagged)}. The prior and "
         f"the data disagree, and the estimate is a compromise between them. {_how(result)}",
-        variables=tuple(e["label"] for e in flagged[:20]),
-        evidence=_evidence(result, sensitivity_threshold),
-        fix=f"Reconsider the prior of {names(dict.fromkeys(e['variable'] for e in flagged))}: if it encodes "
-        "knowledge, the data contradict it (check the data and the likelihood); if it was a guess, use a weaker "
-        "prior and refit.",
-        fix_code=_fix_code(subject, result),
+        fix=f"Reconsider the prior of {_priors(flagged)}: if it encodes knowledge, the data contradict it (check "
+        "the data and the likelihood); if it was a guess, use a weaker prior and refit.",
     )
 
 
@@ -185,16 +212,16 @@ def prior_dominated(subject: Subject, sensitivity_threshold: float) -> Iterator[
     if result is None:
         return
     flagged = result["flagged"]
-    yield finding(
+    yield _sensitivity_finding(
+        subject,
+        result,
+        sensitivity_threshold,
         "FIT402",
         "info",
         f"The prior decides the posterior of {names(e['label'] for e in flagged[:SHOWN])}",
         f"The posterior of {count(len(flagged), 'parameter')} moves when the prior is power-scaled (sensitivity "
         f"above {sensitivity_threshold}) but hardly when the likelihood is: {_shown(flagged)}. The data barely "
         f"inform them; their conclusions are their prior's. {_how(result)}",
-        variables=tuple(e["label"] for e in flagged[:20]),
-        evidence=_evidence(result, sensitivity_threshold),
-        fix=f"Report the prior of {names(dict.fromkeys(e['variable'] for e in flagged))} as an assumption and "
-        "check how the conclusions change under a weaker prior (below), or collect more data that inform them.",
-        fix_code=_fix_code(subject, result),
+        fix=f"Report the prior of {_priors(flagged)} as an assumption and check how the conclusions change under "
+        "a weaker prior (below), or collect more data that inform them.",
     )
