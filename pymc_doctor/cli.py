@@ -24,6 +24,7 @@ from pymc_doctor.commandline import (
     seconds_option,
     share_options,
     shared_format,
+    shown,
     trace_option,
 )
 from pymc_doctor.version import __version__
@@ -105,7 +106,11 @@ def _in_child(spec, trace_path, work: dict, fmt: str, output, keep_private: bool
         "redact": redacts(fmt, output, not keep_private),
         "color": output is None and color(),
     }
-    exit_code, text = _check_in_child(request, timeout)
+    if "treatment" in work:  # treat samples for minutes: each step, and when its sampling starts and ends
+        with ProgressLine(f"Treating {shown(spec)}", fmt) as progress:
+            exit_code, text = _check_in_child(request, timeout, progress)
+    else:
+        exit_code, text = _check_in_child(request, timeout)
     deliver(text, output)
     sys.exit(exit_code)
 
@@ -122,12 +127,13 @@ def _check_trace(target: str, trace_path: Path | None, options: dict):
         fail(str(exc))
 
 
-def _check_in_child(request: dict, timeout: float) -> tuple[int, str]:
-    """Load and check a script or module in a child process; what it prints is shown on standard error."""
+def _check_in_child(request: dict, timeout: float, progress: ProgressLine | None = None) -> tuple[int, str]:
+    """Load and check a script or module in a child process; what it prints is shown on standard error,
+    and its progress lines (``treat``'s) on ``progress``."""
     from pymc_doctor.target import TargetError, check_in_child
 
     try:
-        result = check_in_child(request, timeout, lambda text: click.echo(text, nl=False, err=True))
+        result = check_in_child(request, timeout, lambda text: click.echo(text, nl=False, err=True), progress)
     except TargetError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

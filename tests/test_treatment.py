@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,10 +10,13 @@ import pymc as pm
 import pytest
 
 import pymc_doctor
-from pymc_doctor import examples
-from pymc_doctor.finding import Diagnosis, Finding, Report
+from pymc_doctor import examples, remedies
+from pymc_doctor.compat import trace_groups, trace_view
+from pymc_doctor.finding import Diagnosis, Finding, PlanStep, Report
 from pymc_doctor.remedies.lines import pymc_major
 from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.treatment import sample, sampling_call
+from pymc_doctor.treatment import treat as treat_steps
 from pymc_doctor.treatment.rewrite import CannotApply, apply, noncentered, ordered
 from pymc_doctor.treatment.symptoms import is_better, is_cured
 
@@ -177,3 +181,46 @@ def test_the_treat_command_cures_a_scripts_model_with_its_trace(tmp_path):
     # the lasting rewrite comes first; the steps add up until every symptom is gone
     assert "theta_offset" in steps[0]["code"] and steps[0]["before"]["divergences"] > 0
     assert steps[-1]["cured"] and steps[-1]["after"]["divergences"] == 0 and steps[-1]["after"]["max_rhat"] <= 1.01
+
+
+TUNE_1000 = {"kind": "sample", "kwargs": {"tune": 1000}}
+
+
+def _stuck():
+    """The committed Metropolis trace and the model that made it."""
+    from tests.fixtures.make_traces import metropolis_stuck_model
+    from tests.support import load
+
+    return metropolis_stuck_model(), trace_view(load("metropolis_stuck"))
+
+
+def test_a_metropolis_or_slice_trace_is_sampled_again_with_its_own_step():
+    model, trace = _stuck()
+    assert trace.sampler == "metropolis"
+    function, kwargs = sampling_call(model, trace, {"tune": 700}, 5, False)
+    assert function is pm.sample and type(kwargs["step"]) is pm.Metropolis
+    assert (kwargs["draws"], kwargs["chains"], kwargs["tune"], kwargs["random_seed"]) == (500, 4, 700, 5)
+    # the step is the one the plan's code spells, from one table
+    assert f"step=pm.{type(kwargs['step']).__name__}()" in remedies.sample_call(trace.sampler)
+    _, kwargs = sampling_call(model, dataclasses.replace(trace, sampler="slice"), {}, 5, False)
+    assert type(kwargs["step"]) is pm.Slice
+
+
+def test_a_step_that_switches_the_sampler_switches_and_a_compound_run_gets_no_step():
+    model, trace = _stuck()
+    _, kwargs = sampling_call(model, trace, {"sampler": "pymc-nuts"}, 5, False)
+    assert "step" not in kwargs
+    _, kwargs = sampling_call(model, dataclasses.replace(trace, sampler="compound"), {}, 5, False)
+    assert "step" not in kwargs  # PyMC assigns the steps again, as the plan's code says
+
+
+@pytest.mark.slow
+def test_treat_samples_a_metropolis_trace_again_with_metropolis():
+    model, trace = _stuck()
+    step = PlanStep("A longer warm-up.", remedies.sample_call(trace.sampler, tune=1000), action=TUNE_1000)
+    treatment = treat_steps(model, trace, Report(plan=[step]), random_seed=3)
+    assert [s.sampler for s in treatment.steps] == ["metropolis"] and not treatment.steps[0].error
+    assert treatment.to_dict()["steps"][0]["sampler"] == "metropolis"
+    # the new run's statistics are Metropolis's, not NUTS's
+    stats = set(trace_groups(sample(model, trace, {"tune": 200}, 3, False))["sample_stats"].data_vars)
+    assert {"accepted", "scaling"} <= stats and not {"diverging", "tree_depth"} & stats

@@ -61,7 +61,7 @@ def closing(target: str = "discourse") -> str:
 
 def finding_block(finding: Finding, target: str = "discourse") -> str:
     title = f"{MARK[finding.severity]} {finding.code}: {finding.title}"
-    parts = [opening(title, target), markup.text(finding.message)]
+    parts = [opening(title, target), markup.text(finding.text)]
     if finding.variables:
         parts.append("Variables: " + _names(finding.variables))
     evidence = evidence_items(finding)

@@ -55,7 +55,7 @@ def _finding_lines(finding: Finding, color: bool, unicode: bool) -> list[str]:
     glyph, ascii_glyph, hue = MARKS[finding.severity]
     mark = _style(f"[{glyph if unicode else ascii_glyph}]", color, fg=hue, bold=True)
     header = f"{mark} {_style(finding.code, color, bold=True)} {finding.severity:<7} {finding.title}"
-    lines = [header, *_wrap(finding.message, "    ")]
+    lines = [header, *_wrap(finding.text, "    ")]
     if finding.fix:
         lines += _wrap(f"Fix: {finding.fix}", "    ")
     # An explained finding's fix is the plan's step, printed once above it.
