@@ -224,3 +224,14 @@ def test_treat_samples_a_metropolis_trace_again_with_metropolis():
     # the new run's statistics are Metropolis's, not NUTS's
     stats = set(trace_groups(sample(model, trace, {"tune": 200}, 3, False))["sample_stats"].data_vars)
     assert {"accepted", "scaling"} <= stats and not {"diverging", "tree_depth"} & stats
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_the_before_after_table_names_each_steps_sampler(fmt):
+    from pymc_doctor.finding import Treatment, TreatmentStep
+    from pymc_doctor.reports import render
+
+    symptoms = {"divergences": 0, "max_rhat": 1.3, "min_ess_bulk": 12}
+    step = TreatmentStep("A longer warm-up.", "", symptoms, {**symptoms, "max_rhat": 1.0}, 3.0, True, "", "metropolis")
+    text = render([Report(treatment=Treatment(steps=(step,), outcome="cured"))], fmt, redact=False)
+    assert "metropolis" in text
