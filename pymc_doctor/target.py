@@ -374,7 +374,7 @@ def _wait(process: subprocess.Popen, outputs: list, timeout: float, note_to: Cal
         if elapsed >= timeout:
             raise TimeoutError
         if elapsed >= note:
-            note_to(f"… still loading and checking ({elapsed:.0f} s; stopped at {timeout:g} s)")
+            note_to(f"… still running ({elapsed:.0f} s; stopped at {timeout:g} s)")
             note += PROGRESS_EVERY
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pymc as pm
@@ -235,3 +236,51 @@ def test_the_before_after_table_names_each_steps_sampler(fmt):
     step = TreatmentStep("A longer warm-up.", "", symptoms, {**symptoms, "max_rhat": 1.0}, 3.0, True, "", "metropolis")
     text = render([Report(treatment=Treatment(steps=(step,), outcome="cured"))], fmt, redact=False)
     assert "metropolis" in text
+
+
+BIOASSAY = """
+import pymc_doctor.examples
+
+print("building the model")
+model = pymc_doctor.examples.bioassay()
+"""
+
+
+def _treat_command(tmp_path, trace: str, *options: str):
+    from click.testing import CliRunner
+
+    from pymc_doctor.cli import main
+    from tests.support import trace_path
+
+    script = tmp_path / "bioassay.py"
+    script.write_text(BIOASSAY)
+    args = ["treat", str(script), "--trace", str(trace_path(trace)), *options]
+    return CliRunner().invoke(main, args)
+
+
+def test_the_treat_command_shows_its_progress_apart_from_what_the_script_prints(tmp_path):
+    """The child's progress lines come through the command's progress line; the script's print as it is."""
+    result = _treat_command(tmp_path, "bioassay", "--format", "text", "-o", str(tmp_path / "out.txt"))
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Treating {tmp_path / 'bioassay.py'}…"
+    assert f"  Loading {tmp_path / 'bioassay.py'}…" in lines and "building the model" in lines
+    assert "  Treating `model`: each step samples a copy of the model again; this can take minutes" in lines
+    assert re.fullmatch(r"  done in \d+ s", lines[-2]) and lines[-1].startswith("Report written to")
+    # a JSON report is for a program: its log gets no steps, as with every command
+    result = _treat_command(tmp_path, "bioassay", "--format", "json", "-o", str(tmp_path / "out.json"))
+    assert "Loading" not in result.stderr and "done in" not in result.stderr
+
+
+@pytest.mark.slow
+def test_the_treat_command_says_which_step_it_samples_and_how_long_it_took(tmp_path):
+    """One chain of 50 draws after 50 tuning steps: the plan's longer warm-up is sampled again."""
+    out = tmp_path / "out.txt"
+    result = _treat_command(tmp_path, "short_run", "--format", "text", "-o", str(out))
+    # the lines in between that say the command still runs come every 15 s, wherever they fall
+    heard = [line.strip() for line in result.stderr.splitlines() if not line.strip().startswith("…")]
+    step = next(i for i, line in enumerate(heard) if line.startswith("Step 1/1: A warm-up of 1000 steps"))
+    assert heard[step + 1] == "sampling: 1 chain × 50 draws"
+    assert re.fullmatch(r"sampled with pymc-nuts in \d+ s; checking the new run", heard[step + 2])
+    assert re.fullmatch(r"Step 1/1 done in \d+ s: (cured|not cured yet)", heard[step + 3])
+    assert re.search(r"\(\d+ s, pymc-nuts\)", out.read_text())  # the table names the sampler of the run

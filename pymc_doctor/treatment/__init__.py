@@ -21,6 +21,7 @@ from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.treatment.rewrite import CannotApply, apply
 from pymc_doctor.treatment.symptoms import is_better, is_cured, measure
+from pymc_doctor.wording import count
 
 Progress = Callable[[str], None]
 
@@ -53,6 +54,8 @@ def sampling_call(
     kwargs = {
         **common,
         **shape,
+        # The doctor checks the run itself; PyMC's own warnings would only interrupt the progress lines.
+        "compute_convergence_checks": False,
         "tune": trace.tuning_steps if trace.tuning_steps is not None else 1000,
         **sample_options(switched or trace.sampler, **options),
     }
@@ -127,7 +130,7 @@ def _try(step: PlanStep, model, options, trace, random_seed, symptoms, say: Prog
     except CannotApply as exc:
         return _Result(record({}, False, f"not applied: {exc}"))
     combined = {**options, **added}
-    say(f"sampling: {trace.chains} chains × {trace.draws} draws")
+    say(f"sampling: {count(trace.chains, 'chain')} × {trace.draws} draws")
     sampling = time.perf_counter()
     try:
         idata = sample(treated, trace, combined, random_seed, progressbar)
