@@ -216,11 +216,15 @@ def test_a_step_that_switches_the_sampler_switches_and_a_compound_run_gets_no_st
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # Metropolis's first proposals
 def test_treat_samples_a_metropolis_trace_again_with_metropolis():
     model, trace = _stuck()
     step = PlanStep("A longer warm-up.", remedies.sample_call(trace.sampler, tune=1000), action=TUNE_1000)
-    treatment = treat_steps(model, trace, Report(plan=[step]), random_seed=3)
+    heard = []
+    treatment = treat_steps(model, trace, Report(plan=[step]), random_seed=3, progress=heard.append)
     assert [s.sampler for s in treatment.steps] == ["metropolis"] and not treatment.steps[0].error
+    assert heard[:2] == ["Step 1/1: A longer warm-up.", "sampling: 4 chains × 500 draws"]
+    assert heard[2].startswith("sampled with metropolis in ")
     assert treatment.to_dict()["steps"][0]["sampler"] == "metropolis"
     # the new run's statistics are Metropolis's, not NUTS's
     stats = set(trace_groups(sample(model, trace, {"tune": 200}, 3, False))["sample_stats"].data_vars)

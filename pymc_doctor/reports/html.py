@@ -48,10 +48,14 @@ def _plots(item: Finding | Diagnosis, report: Report, drawn: dict | None = None)
     return plots
 
 
+def _anchor(index: str, diagnosis: Diagnosis) -> str:
+    return f"r{index}-{diagnosis.code}"
+
+
 def _drawn_by_cause(report: Report, finding: Finding, index: str) -> dict[tuple, tuple[str, str]]:
     """The plots (kind, variables) that a diagnosis explaining ``finding`` already draws: its code and anchor."""
     return {
-        (request.kind, request.variables): (diagnosis.code, f"r{index}-{diagnosis.code}")
+        (request.kind, request.variables): (diagnosis.code, _anchor(index, diagnosis))
         for diagnosis in report.diagnoses
         if finding.code in diagnosis.findings
         for request in diagnosis.plots
@@ -85,7 +89,7 @@ def _section(original: Report, index: str, *, compact: bool) -> dict:
     return {
         "report": report,
         "diagnoses": [
-            {"diagnosis": d, "anchor": f"r{index}-{d.code}", "plots": [] if compact else _plots(d, report)}
+            {"diagnosis": d, "anchor": _anchor(index, d), "plots": [] if compact else _plots(d, report)}
             for d in report.diagnoses
         ],
         "context": context_summary(report),
