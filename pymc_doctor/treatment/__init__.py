@@ -99,6 +99,7 @@ def treat(
     for number, step in enumerate(steps, 1):
         if time.perf_counter() - start + last_seconds > budget:
             note = f"The time budget ({budget:.0f} s) was spent before {len(steps) - len(done)} step(s) could run."
+            say(note)
             return _finish(done, initial, by_hand, note)
         say(f"Step {number}/{len(steps)}: {step.description}")
         result = _try(step, current, options, trace, random_seed, symptoms, say, progressbar)
