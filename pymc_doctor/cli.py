@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -127,13 +128,19 @@ def _check_trace(target: str, trace_path: Path | None, options: dict):
         fail(str(exc))
 
 
+def _relay(text: str) -> None:
+    click.echo(text, nl=False, err=True)
+
+
 def _check_in_child(request: dict, timeout: float, progress: ProgressLine | None = None) -> tuple[int, str]:
     """Load and check a script or module in a child process; what it prints is shown on standard error,
     and its progress lines (``treat``'s) on ``progress``."""
-    from pymc_doctor.target import TargetError, check_in_child
+    from pymc_doctor.target import PROGRESS_EVERY, TargetError, check_in_child
 
     try:
-        result = check_in_child(request, timeout, lambda text: click.echo(text, nl=False, err=True), progress)
+        # A progress line on a terminal ticks the seconds itself.
+        every = math.inf if progress is not None and progress.terminal else PROGRESS_EVERY
+        result = check_in_child(request, timeout, _relay, progress, every)
     except TargetError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

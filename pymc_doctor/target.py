@@ -225,8 +225,8 @@ def progress_writer(path: str) -> Callable[[str], None]:
     """Progress lines appended to a file of their own, which the command line reads as they come."""
 
     def write(message: str) -> None:
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(message.replace("\n", " ") + "\n")
+        with open(path, "a", encoding="utf-8") as file:  # the progress line adds its own ellipsis
+            file.write(message.replace("\n", " ").removesuffix("…") + "\n")
 
     return write
 
@@ -299,29 +299,33 @@ def run_request(request_file: str) -> None:
 
 
 def check_in_child(
-    request: dict, timeout: float, relay: Callable[[str], None], progress: Callable[[str], None] | None = None
+    request: dict,
+    timeout: float,
+    relay: Callable[[str], None],
+    progress: Callable[[str], None] | None = None,
+    every: float = PROGRESS_EVERY,
 ) -> dict:
     """Run ``run_request`` in a child process (``python -m pymc_doctor.target``) and return its result.
 
     What the child prints goes to ``relay`` as it comes; with ``progress``, the child's progress lines
-    (``treat``'s steps) go there, one by one, apart from what the script prints. The child and whatever
-    it started are killed after ``timeout`` seconds (``TargetError``), on Ctrl-C (``KeyboardInterrupt``
-    propagates), and when it is done. Raises ``TargetError`` as well when the child ends without a result.
+    (``treat``'s steps) go there one by one, apart from what the script prints, and so does a note
+    every ``every`` seconds that the child still runs. The child and whatever it started are killed
+    after ``timeout`` seconds (``TargetError``), on Ctrl-C (``KeyboardInterrupt`` propagates), and
+    when it is done. Raises ``TargetError`` as well when the child ends without a result.
     """
     with tempfile.TemporaryDirectory(prefix="pymc-doctor-") as folder:
         request = {**request, "result": str(Path(folder, "result.json"))}
+        outputs = [(_Tail(Path(folder, "output.log")), relay)]
         if progress is not None:
             request["progress"] = str(Path(folder, "progress.log"))
+            outputs.append((_Tail(Path(request["progress"]), lines=True), progress))
         Path(folder, "request.json").write_text(json.dumps(request), encoding="utf-8")
         command = [sys.executable, "-m", "pymc_doctor.target", str(Path(folder, "request.json"))]
         group = {"start_new_session": True} if os.name == "posix" else {"creationflags": NEW_GROUP}
-        outputs = [(_Tail(Path(folder, "output.log")), relay)]
-        if progress is not None:
-            outputs.append((_Tail(Path(folder, "progress.log"), lines=True), progress))
         with open(Path(folder, "output.log"), "wb") as log:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **group)
             try:
-                _wait(process, outputs, timeout, progress or (lambda note: relay(f"{note}\n")))
+                _wait(process, outputs, timeout, progress or (lambda note: relay(f"{note}\n")), every)
             except TimeoutError:
                 raise TargetError(
                     f"{request['spec']} did not finish loading and checking within {timeout:g} s and was stopped "
@@ -356,9 +360,9 @@ class _Tail:
         return [line for line in complete if line]
 
 
-def _wait(process: subprocess.Popen, outputs: list, timeout: float, note_to: Callable[[str], None]) -> None:
-    """Wait for the child, passing on what it writes and saying every so often that it still runs."""
-    started, note = time.monotonic(), PROGRESS_EVERY
+def _wait(process: subprocess.Popen, outputs: list, timeout: float, note_to: Callable[[str], None], every) -> None:
+    """Wait for the child, passing on what it writes and saying every ``every`` seconds that it still runs."""
+    started, note = time.monotonic(), every
     while True:
         try:
             process.wait(timeout=0.2)
@@ -375,7 +379,7 @@ def _wait(process: subprocess.Popen, outputs: list, timeout: float, note_to: Cal
             raise TimeoutError
         if elapsed >= note:
             note_to(f"… still running ({elapsed:.0f} s; stopped at {timeout:g} s)")
-            note += PROGRESS_EVERY
+            note += every
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pymc_doctor.compat import trace_view
 from pymc_doctor.finding import PlanStep, Report, Treatment, TreatmentStep
+from pymc_doctor.quiet import quiet
 from pymc_doctor.remedies.sampling import GRADIENT_FREE_STEPS, sample_options
 from pymc_doctor.runner import run_checks
 from pymc_doctor.subject import Subject
@@ -67,9 +68,10 @@ def sampling_call(
 
 
 def sample(model: Any, trace: TraceView, options: dict[str, Any], random_seed: int, progressbar: bool) -> Any:
-    """Sample ``model`` as ``sampling_call`` spells it."""
+    """Sample ``model`` as ``sampling_call`` spells it; PyMC's logs and warnings, which the checks of the
+    run repeat, are muted."""
     function, kwargs = sampling_call(model, trace, options, random_seed, progressbar)
-    with model:
+    with quiet("pymc"), model:
         return function(**kwargs)
 
 
