@@ -184,7 +184,7 @@ def treat(
     *,
     budget: float = 600.0,
     random_seed: int = 20261202,
-    progress: bool = False,
+    progress: bool | Callable[[str], None] = False,
     namespace: dict[str, Any] | None = None,
 ) -> Report:
     """Check a model and its trace, then prove the cure: apply the plan's mechanical steps to a copy
@@ -193,10 +193,13 @@ def treat(
 
     Without ``idata`` the model is sampled first (``pm.sample`` with its defaults and ``random_seed``).
     The returned report carries ``treatment``: each step with its symptoms before and after, the time
-    it took and whether it cured, and the outcome. The model, the trace and every random state are
-    left as they were. ``progress`` prints each step and PyMC's progress bar to standard error.
+    it took, the sampler of its run and whether it cured, and the outcome. The model, the trace and every
+    random state are left as they were. ``progress=True`` prints each step, when its sampling starts and
+    ends, and PyMC's progress bar to standard error; a function given as ``progress`` hears those lines
+    instead (the command line shows them as its progress line), and no bar is drawn.
     """
     import sys
+    import time
 
     from pymc_doctor.compat import trace_view
     from pymc_doctor.treatment import treat as run_treatment
@@ -206,19 +209,33 @@ def treat(
         raise TypeError(f"treat() takes a pm.Model, not a {type(model).__name__}")
     if namespace is None:
         namespace = _caller_namespace()
+    if callable(progress):
+        say, progressbar = progress, False
+    else:
+
+        def say(message: str) -> None:
+            if progress:
+                print(message, file=sys.stderr, flush=True)
+
+        progressbar = bool(progress)
     with paused():  # the doctor's own sampling is not shown as the user's while watching
         if idata is None:
             import pymc as pm
 
+            say("Sampling the model first: no trace was given")
+            started = time.perf_counter()
             with model:
-                idata = pm.sample(random_seed=random_seed, progressbar=progress)
+                idata = pm.sample(random_seed=random_seed, progressbar=progressbar)
+            say(f"sampled in {time.perf_counter() - started:.0f} s; checking it")
         report = _check(idata, model, None, None, None, None, namespace)
-
-        def say(message: str) -> None:
-            print(message, file=sys.stderr, flush=True)
-
         report.treatment = run_treatment(
-            model, trace_view(idata), report, budget=budget, random_seed=random_seed, progress=say if progress else None
+            model,
+            trace_view(idata),
+            report,
+            budget=budget,
+            random_seed=random_seed,
+            progress=say,
+            progressbar=progressbar,
         )
     return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from pymc_doctor.commandline import (
     seconds_option,
     share_options,
     shared_format,
+    shown,
     trace_option,
 )
 from pymc_doctor.version import __version__
@@ -109,7 +111,11 @@ def _in_child(spec, trace_path, work: dict, fmt: str, output, keep_private: bool
         "redact": redacts(fmt, output, not keep_private),
         "color": output is None and color(),
     }
-    exit_code, text = _check_in_child(request, timeout)
+    if "treatment" in work:  # treat samples for minutes: each step, and when its sampling starts and ends
+        with ProgressLine(f"Treating {shown(spec)}", fmt) as progress:
+            exit_code, text = _check_in_child(request, timeout, progress)
+    else:
+        exit_code, text = _check_in_child(request, timeout)
     deliver(text, output)
     sys.exit(exit_code)
 
@@ -126,12 +132,19 @@ def _check_trace(target: str, trace_path: Path | None, options: dict):
         fail(str(exc))
 
 
-def _check_in_child(request: dict, timeout: float) -> tuple[int, str]:
-    """Load and check a script or module in a child process; what it prints is shown on standard error."""
-    from pymc_doctor.target import TargetError, check_in_child
+def _relay(text: str) -> None:
+    click.echo(text, nl=False, err=True)
+
+
+def _check_in_child(request: dict, timeout: float, progress: ProgressLine | None = None) -> tuple[int, str]:
+    """Load and check a script or module in a child process; what it prints is shown on standard error,
+    and its progress lines (``treat``'s) on ``progress``."""
+    from pymc_doctor.target import PROGRESS_EVERY, TargetError, check_in_child
 
     try:
-        result = check_in_child(request, timeout, lambda text: click.echo(text, nl=False, err=True))
+        # A progress line on a terminal ticks the seconds itself.
+        every = math.inf if progress is not None and progress.terminal else PROGRESS_EVERY
+        result = check_in_child(request, timeout, _relay, progress, every)
     except TargetError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -41,7 +41,12 @@ class PlotRequest:
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem (or note) found by one check."""
+    """One problem (or note) found by one check.
+
+    ``message`` says what is wrong; ``outlook``, a sentence apart, what a longer run would bring (about
+    how many draws would reach the threshold): advice about the symptom, which a diagnosis that explains
+    the finding drops. Reports show them together (``text``), and so does the JSON's ``message``.
+    """
 
     code: str
     severity: Severity
@@ -55,9 +60,16 @@ class Finding:
     rerun: tuple[RerunStep, ...] = ()
     docs: str = ""
     plots: tuple[PlotRequest, ...] = ()
+    outlook: str = ""
+
+    @property
+    def text(self) -> str:
+        """The message and its outlook, as a report shows them."""
+        return f"{self.message} {self.outlook}" if self.outlook else self.message
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        data["message"] = self.text
         data["variables"] = list(self.variables)
         data["rerun"] = [dataclasses.asdict(step) for step in self.rerun]
         data["plots"] = [{**dataclasses.asdict(plot), "variables": list(plot.variables)} for plot in self.plots]
@@ -130,7 +142,8 @@ class TreatmentStep:
 
     ``before`` and ``after`` hold the symptoms (``divergences``, ``max_rhat``, ``min_ess_bulk``,
     ``min_ebfmi``, ``diagnoses``) of the run before this step and of the run with it; ``error``
-    says why the step could not be applied or sampled.
+    says why the step could not be applied or sampled; ``sampler`` names the sampler of the run with
+    it as its statistics show it (``metropolis``, ``pymc-nuts``, ``compound``, as ``TraceView.sampler``).
     """
 
     description: str
@@ -140,6 +153,7 @@ class TreatmentStep:
     seconds: float
     cured: bool
     error: str = ""
+    sampler: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -184,12 +184,12 @@ def _explainable(error: BaseException) -> BaseException | str:
     return error
 
 
-def _loaded(spec: str) -> Any:
+def _loaded(spec: str, tell: Callable[[str], None] = say) -> Any:
     """The target, or the report explaining the error its script raised while it was loaded."""
     from pymc_doctor import explain
     from pymc_doctor.quiet import quiet
 
-    say(f"Loading {spec}…")
+    tell(f"Loading {spec}…")
     try:
         with quiet("pymc", "pytensor"):
             return load_target(spec)
@@ -221,11 +221,23 @@ def check_target(spec: str, trace_path: str | None, options: dict) -> list:
     return reports + [check(trace, source=trace_name, **options) for trace_name, trace in traces.items()]
 
 
-def treat_target(spec: str, trace_path: str | None, treatment: dict) -> list:
-    """Treat the one model the target defines (or the one ``treatment["model"]`` names), with its trace."""
+def progress_writer(path: str) -> Callable[[str], None]:
+    """Progress lines appended to a file of their own, which the command line reads as they come."""
+
+    def write(message: str) -> None:
+        with open(path, "a", encoding="utf-8") as file:  # the progress line adds its own ellipsis
+            file.write(message.replace("\n", " ").removesuffix("…") + "\n")
+
+    return write
+
+
+def treat_target(spec: str, trace_path: str | None, treatment: dict, progress: str | None = None) -> list:
+    """Treat the one model the target defines (or the one ``treatment["model"]`` names), with its trace;
+    with a ``progress`` file, the steps are written there (else printed, with PyMC's progress bar)."""
     from pymc_doctor import treat
 
-    target = _loaded(spec)
+    tell = progress_writer(progress) if progress else say
+    target = _loaded(spec, tell)
     if not isinstance(target, Target):
         return [target]
     models = target.models
@@ -237,13 +249,13 @@ def treat_target(spec: str, trace_path: str | None, treatment: dict) -> list:
         raise TargetError(f"{spec} defines {len(models)} models; name the one to treat with --model NAME")
     (name, model), traces = *models.items(), list(target.traces.values())
     trace = trace_path if trace_path is not None else (traces[0] if len(traces) == 1 else None)
-    say(f"Treating `{name}`: each step samples a copy of the model again; this can take minutes…")
+    tell(f"Treating `{name}`: each step samples a copy of the model again; this can take minutes")
     report = treat(
         model,
         trace,
         budget=treatment["budget"],
         random_seed=treatment["seed"],
-        progress=True,
+        progress=tell if progress else True,
         namespace=target.namespace,
     )
     report.context["model"]["name"] = name
@@ -264,7 +276,7 @@ def _result(request: dict) -> dict:
 
     try:
         if request.get("treatment"):
-            reports = treat_target(request["spec"], request["trace"], request["treatment"])
+            reports = treat_target(request["spec"], request["trace"], request["treatment"], request.get("progress"))
         else:
             reports = check_target(request["spec"], request["trace"], request["options"])
         text = render(reports, request["format"], redact=request["redact"], color=request["color"])
@@ -286,22 +298,34 @@ def run_request(request_file: str) -> None:
     write_atomically(Path(request["result"]), json.dumps(_result(request)))
 
 
-def check_in_child(request: dict, timeout: float, relay: Callable[[str], None]) -> dict:
+def check_in_child(
+    request: dict,
+    timeout: float,
+    relay: Callable[[str], None],
+    progress: Callable[[str], None] | None = None,
+    every: float = PROGRESS_EVERY,
+) -> dict:
     """Run ``run_request`` in a child process (``python -m pymc_doctor.target``) and return its result.
 
-    What the child prints goes to ``relay`` as it comes. The child and whatever it started are killed
-    after ``timeout`` seconds (``TargetError``), on Ctrl-C (``KeyboardInterrupt`` propagates), and when
-    it is done. Raises ``TargetError`` as well when the child ends without a result.
+    What the child prints goes to ``relay`` as it comes; with ``progress``, the child's progress lines
+    (``treat``'s steps) go there one by one, apart from what the script prints, and so does a note
+    every ``every`` seconds that the child still runs. The child and whatever it started are killed
+    after ``timeout`` seconds (``TargetError``), on Ctrl-C (``KeyboardInterrupt`` propagates), and
+    when it is done. Raises ``TargetError`` as well when the child ends without a result.
     """
     with tempfile.TemporaryDirectory(prefix="pymc-doctor-") as folder:
         request = {**request, "result": str(Path(folder, "result.json"))}
+        outputs = [(_Tail(Path(folder, "output.log")), relay)]
+        if progress is not None:
+            request["progress"] = str(Path(folder, "progress.log"))
+            outputs.append((_Tail(Path(request["progress"]), lines=True), progress))
         Path(folder, "request.json").write_text(json.dumps(request), encoding="utf-8")
         command = [sys.executable, "-m", "pymc_doctor.target", str(Path(folder, "request.json"))]
         group = {"start_new_session": True} if os.name == "posix" else {"creationflags": NEW_GROUP}
         with open(Path(folder, "output.log"), "wb") as log:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **group)
             try:
-                _wait(process, Path(folder, "output.log"), timeout, relay)
+                _wait(process, outputs, timeout, progress or (lambda note: relay(f"{note}\n")), every)
             except TimeoutError:
                 raise TargetError(
                     f"{request['spec']} did not finish loading and checking within {timeout:g} s and was stopped "
@@ -316,30 +340,46 @@ def check_in_child(request: dict, timeout: float, relay: Callable[[str], None]) 
         return json.loads(Path(request["result"]).read_text(encoding="utf-8"))
 
 
-def _wait(process: subprocess.Popen, log: Path, timeout: float, relay: Callable[[str], None]) -> None:
-    """Wait for the child, relaying what it prints and saying every so often that it still runs."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    started, position, note = time.monotonic(), 0, PROGRESS_EVERY
+class _Tail:
+    """What a file the child writes has gained since the last look: as it comes, or in whole lines."""
+
+    def __init__(self, path: Path, *, lines: bool = False) -> None:
+        self.path, self.lines, self.position, self.pending = path, lines, 0, ""
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def read(self, final: bool) -> list[str]:
+        chunk = b""
+        with suppress(FileNotFoundError), open(self.path, "rb") as file:
+            file.seek(self.position)
+            chunk = file.read()
+        self.position += len(chunk)
+        text = self.decoder.decode(chunk, final=final)
+        if not self.lines:
+            return [text] if text else []
+        *complete, self.pending = (self.pending + text).split("\n")
+        return [line for line in complete if line]
+
+
+def _wait(process: subprocess.Popen, outputs: list, timeout: float, note_to: Callable[[str], None], every) -> None:
+    """Wait for the child, passing on what it writes and saying every ``every`` seconds that it still runs."""
+    started, note = time.monotonic(), every
     while True:
         try:
             process.wait(timeout=0.2)
             finished = True
         except subprocess.TimeoutExpired:
             finished = False
-        with open(log, "rb") as file:
-            file.seek(position)
-            chunk = file.read()
-        position += len(chunk)
-        if chunk or finished:
-            relay(decoder.decode(chunk, final=finished))
+        for tail, hear in outputs:
+            for text in tail.read(finished):
+                hear(text)
         elapsed = time.monotonic() - started
         if finished:
             return
         if elapsed >= timeout:
             raise TimeoutError
         if elapsed >= note:
-            relay(f"… still loading and checking ({elapsed:.0f} s; stopped at {timeout:g} s)\n")
-            note += PROGRESS_EVERY
+            note_to(f"… still running ({elapsed:.0f} s; stopped at {timeout:g} s)")
+            note += every
 
 
 def _stop(process: subprocess.Popen) -> None:

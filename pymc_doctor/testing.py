@@ -51,7 +51,7 @@ def describe(report: Report, found: list) -> str:
     for diagnosis in report.diagnoses:
         if codes & set(diagnosis.findings):
             lines.append(f"  {diagnosis.code} {diagnosis.title}: {diagnosis.cause}")
-    lines += [f"  {f.severity} {f.code} {f.title}: {f.message}" for f in report.findings if f.code in codes]
+    lines += [f"  {f.severity} {f.code} {f.title}: {f.text}" for f in report.findings if f.code in codes]
     if report.plan:
         lines.append(f"  First step: {report.plan[0].description}")
     return "\n".join(lines)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import numpy as np
 import pymc as pm
 import pytest
 
 import pymc_doctor
-from pymc_doctor import examples
-from pymc_doctor.finding import Diagnosis, Finding, Report
+from pymc_doctor import examples, remedies
+from pymc_doctor.compat import trace_groups, trace_view
+from pymc_doctor.finding import Diagnosis, Finding, PlanStep, Report
 from pymc_doctor.remedies.lines import pymc_major
 from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.treatment import sample, sampling_call
+from pymc_doctor.treatment import treat as treat_steps
 from pymc_doctor.treatment.rewrite import CannotApply, apply, noncentered, ordered
 from pymc_doctor.treatment.symptoms import is_better, is_cured
 
@@ -177,3 +182,105 @@ def test_the_treat_command_cures_a_scripts_model_with_its_trace(tmp_path):
     # the lasting rewrite comes first; the steps add up until every symptom is gone
     assert "theta_offset" in steps[0]["code"] and steps[0]["before"]["divergences"] > 0
     assert steps[-1]["cured"] and steps[-1]["after"]["divergences"] == 0 and steps[-1]["after"]["max_rhat"] <= 1.01
+
+
+TUNE_1000 = {"kind": "sample", "kwargs": {"tune": 1000}}
+
+
+def _stuck():
+    """The committed Metropolis trace and the model that made it."""
+    from tests.fixtures.make_traces import metropolis_stuck_model
+    from tests.support import load
+
+    return metropolis_stuck_model(), trace_view(load("metropolis_stuck"))
+
+
+def test_a_metropolis_or_slice_trace_is_sampled_again_with_its_own_step():
+    model, trace = _stuck()
+    assert trace.sampler == "metropolis"
+    function, kwargs = sampling_call(model, trace, {"tune": 700}, 5, False)
+    assert function is pm.sample and type(kwargs["step"]) is pm.Metropolis
+    assert (kwargs["draws"], kwargs["chains"], kwargs["tune"], kwargs["random_seed"]) == (500, 4, 700, 5)
+    # the step is the one the plan's code spells, from one table
+    assert f"step=pm.{type(kwargs['step']).__name__}()" in remedies.sample_call(trace.sampler)
+    _, kwargs = sampling_call(model, dataclasses.replace(trace, sampler="slice"), {}, 5, False)
+    assert type(kwargs["step"]) is pm.Slice
+
+
+def test_a_step_that_switches_the_sampler_switches_and_a_compound_run_gets_no_step():
+    model, trace = _stuck()
+    _, kwargs = sampling_call(model, trace, {"sampler": "pymc-nuts"}, 5, False)
+    assert "step" not in kwargs
+    _, kwargs = sampling_call(model, dataclasses.replace(trace, sampler="compound"), {}, 5, False)
+    assert "step" not in kwargs  # PyMC assigns the steps again, as the plan's code says
+
+
+@pytest.mark.slow
+def test_treat_samples_a_metropolis_trace_again_with_metropolis():
+    model, trace = _stuck()
+    step = PlanStep("A longer warm-up.", remedies.sample_call(trace.sampler, tune=1000), action=TUNE_1000)
+    heard = []
+    treatment = treat_steps(model, trace, Report(plan=[step]), random_seed=3, progress=heard.append)
+    assert [s.sampler for s in treatment.steps] == ["metropolis"] and not treatment.steps[0].error
+    assert heard[:2] == ["Step 1/1: A longer warm-up.", "sampling: 4 chains × 500 draws"]
+    assert heard[2].startswith("sampled with metropolis in ")
+    assert treatment.to_dict()["steps"][0]["sampler"] == "metropolis"
+    # the new run's statistics are Metropolis's, not NUTS's
+    stats = set(trace_groups(sample(model, trace, {"tune": 200}, 3, False))["sample_stats"].data_vars)
+    assert {"accepted", "scaling"} <= stats and not {"diverging", "tree_depth"} & stats
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_the_before_after_table_names_each_steps_sampler(fmt):
+    from pymc_doctor.finding import Treatment, TreatmentStep
+    from pymc_doctor.reports import render
+
+    symptoms = {"divergences": 0, "max_rhat": 1.3, "min_ess_bulk": 12}
+    step = TreatmentStep("A longer warm-up.", "", symptoms, {**symptoms, "max_rhat": 1.0}, 3.0, True, "", "metropolis")
+    text = render([Report(treatment=Treatment(steps=(step,), outcome="cured"))], fmt, redact=False)
+    assert "metropolis" in text
+
+
+BIOASSAY = """
+import pymc_doctor.examples
+
+print("building the model")
+model = pymc_doctor.examples.bioassay()
+"""
+
+
+def _treat_command(tmp_path, trace: str, *options: str):
+    from click.testing import CliRunner
+
+    from pymc_doctor.cli import main
+    from tests.support import trace_path
+
+    script = tmp_path / "bioassay.py"
+    script.write_text(BIOASSAY)
+    args = ["treat", str(script), "--trace", str(trace_path(trace)), *options]
+    return CliRunner().invoke(main, args)
+
+
+def test_the_treat_command_shows_its_progress_apart_from_what_the_script_prints(tmp_path):
+    """The child's progress lines come through the command's progress line; the script's print as it is."""
+    result = _treat_command(tmp_path, "bioassay", "--format", "text", "-o", str(tmp_path / "out.txt"))
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Treating {tmp_path / 'bioassay.py'}…"
+    assert f"  Loading {tmp_path / 'bioassay.py'}" in lines and "building the model" in lines
+    assert "  Treating `model`: each step samples a copy of the model again; this can take minutes" in lines
+    assert re.fullmatch(r"  done in \d+ s", lines[-2]) and lines[-1].startswith("Report written to")
+
+
+@pytest.mark.slow
+def test_the_treat_command_says_which_step_it_samples_and_how_long_it_took(tmp_path):
+    """One chain of 50 draws after 50 tuning steps: the plan's longer warm-up is sampled again."""
+    out = tmp_path / "out.txt"
+    result = _treat_command(tmp_path, "short_run", "--format", "text", "-o", str(out))
+    # the lines in between that say the command still runs come every 15 s, wherever they fall
+    heard = [line.strip() for line in result.stderr.splitlines() if not line.strip().startswith("…")]
+    step = next(i for i, line in enumerate(heard) if line.startswith("Step 1/1: A warm-up of 1000 steps"))
+    assert heard[step + 1] == "sampling: 1 chain × 50 draws"
+    assert re.fullmatch(r"sampled with pymc-nuts in \d+ s; checking the new run", heard[step + 2])
+    assert re.fullmatch(r"Step 1/1 done in \d+ s: (cured|not cured yet)", heard[step + 3])
+    assert re.search(r"\(\d+ s, pymc-nuts\)", out.read_text())  # the table names the sampler of the run

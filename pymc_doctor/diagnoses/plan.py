@@ -53,11 +53,13 @@ def explained(finding: Finding, diagnosis: Diagnosis) -> Finding:
 
     A sampling finding's ladder ("run longer", "more draws") treats a symptom, and contradicts a
     cause that more draws do not cure: its fix becomes the diagnosis' treatment, and the plan is the
-    one ladder. A model finding's fix is already a fix of the cause (a rewrite, a prior), and stays.
+    one ladder. Its outlook (how many draws would reach the threshold) goes too. A model finding's fix
+    is already a fix of the cause (a rewrite, a prior), and stays.
     """
     line = f"{EXPLAINED}{diagnosis.code} ({diagnosis.name}): {diagnosis.title}."
     if finding.category == "model":
-        return dataclasses.replace(finding, fix=f"{line}\n{own_fix(finding)}", rerun=())
+        return dataclasses.replace(finding, fix=f"{line}\n{own_fix(finding)}", rerun=(), outlook="")
     lead = lead_step(diagnosis)
     treatment = f"Treat the cause: {lead.description}" if lead else "Follow the treatment plan."
-    return dataclasses.replace(finding, fix=f"{line}\n{treatment}", fix_code=lead.code if lead else "", rerun=())
+    fix_code = lead.code if lead else ""
+    return dataclasses.replace(finding, fix=f"{line}\n{treatment}", fix_code=fix_code, rerun=(), outlook="")

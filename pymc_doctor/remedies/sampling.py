@@ -7,8 +7,9 @@ from typing import Any
 from pymc_doctor.remedies.lines import pymc_major
 
 EXTERNAL_SAMPLERS = ("nutpie", "numpyro", "blackjax")
-# PyMC's gradient-free steps, as ``TraceView.sampler`` names them, and the ``step=`` that keeps each.
-GRADIENT_FREE_STEPS = {"metropolis": "pm.Metropolis()", "slice": "pm.Slice()"}
+# PyMC's gradient-free steps, as ``TraceView.sampler`` names them, and the class (``pm.<name>``) whose
+# ``step=`` keeps each: the plan's code spells it, and ``treat`` builds it.
+GRADIENT_FREE_STEPS = {"metropolis": "Metropolis", "slice": "Slice"}
 
 
 def step_note(sampler: str | None) -> tuple[str, str]:
@@ -20,7 +21,7 @@ def step_note(sampler: str | None) -> tuple[str, str]:
     if sampler in GRADIENT_FREE_STEPS:
         name = sampler.capitalize()
         note = f"# keeps the {name} step this trace used; for continuous variables NUTS mixes far better: drop step="
-        return note, GRADIENT_FREE_STEPS[sampler]
+        return note, f"pm.{GRADIENT_FREE_STEPS[sampler]}()"
     if sampler == "compound":
         note = (
             "# no step=: PyMC picks NUTS for the continuous variables and Metropolis-family steps for the discrete"

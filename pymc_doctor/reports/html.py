@@ -27,7 +27,8 @@ def _rule_page(code: str) -> str:
         return ""
 
 
-def _plots(item: Finding | Diagnosis, report: Report) -> list[dict[str, str]]:
+def _plots(item: Finding | Diagnosis, report: Report, drawn: dict | None = None) -> list[dict[str, str]]:
+    """The item's plots as data URIs; one that ``drawn`` holds (a diagnosis above draws it) as a reference."""
     if not item.plots:
         return []
     # Drawing needs NumPy and matplotlib, which a report without plots (`env`'s) never loads.
@@ -35,12 +36,30 @@ def _plots(item: Finding | Diagnosis, report: Report) -> list[dict[str, str]]:
 
     plots = []
     for request in item.plots:
+        shown_under = (drawn or {}).get((request.kind, request.variables))
+        if shown_under is not None:
+            plots.append({"title": request.title, "see": shown_under[0], "anchor": shown_under[1]})
+            continue
         try:
             plots.append({"title": request.title, "uri": plot_data_uri(request, item, report.trace)})
         except Exception as exc:  # a plot that fails must not cost the report
             error = visible(short(f"{type(exc).__name__}: {exc}", 300))
             plots.append({"title": request.title, "uri": "", "error": error})
     return plots
+
+
+def _anchor(index: str, diagnosis: Diagnosis) -> str:
+    return f"r{index}-{diagnosis.code}"
+
+
+def _drawn_by_cause(report: Report, finding: Finding, index: str) -> dict[tuple, tuple[str, str]]:
+    """The plots (kind, variables) that a diagnosis explaining ``finding`` already draws: its code and anchor."""
+    return {
+        (request.kind, request.variables): (diagnosis.code, _anchor(index, diagnosis))
+        for diagnosis in report.diagnoses
+        if finding.code in diagnosis.findings
+        for request in diagnosis.plots
+    }
 
 
 def _full_names_once(report: Report) -> list[list[str]]:
@@ -61,7 +80,7 @@ def _section(original: Report, index: str, *, compact: bool) -> dict:
             "variables": variables,
             "anchor": f"r{index}-{number}-{finding.code}",
             "evidence": evidence_items(finding),
-            "plots": [] if compact else _plots(finding, report),
+            "plots": [] if compact else _plots(finding, report, _drawn_by_cause(report, finding, index)),
             "rule": _rule_page(finding.code),
         }
         for number, (finding, variables) in enumerate(zip(report.findings, _full_names_once(original), strict=True))
@@ -69,7 +88,10 @@ def _section(original: Report, index: str, *, compact: bool) -> dict:
     variables = (report.context.get("model") or {}).get("variables") or []
     return {
         "report": report,
-        "diagnoses": [{"diagnosis": d, "plots": [] if compact else _plots(d, report)} for d in report.diagnoses],
+        "diagnoses": [
+            {"diagnosis": d, "anchor": _anchor(index, d), "plots": [] if compact else _plots(d, report)}
+            for d in report.diagnoses
+        ],
         "context": context_summary(report),
         "findings": findings,
         "markdown": "" if compact else render_markdown(original),

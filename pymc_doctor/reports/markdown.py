@@ -61,7 +61,7 @@ def closing(target: str = "discourse") -> str:
 
 def finding_block(finding: Finding, target: str = "discourse") -> str:
     title = f"{MARK[finding.severity]} {finding.code}: {finding.title}"
-    parts = [opening(title, target), markup.text(finding.message)]
+    parts = [opening(title, target), markup.text(finding.text)]
     if finding.variables:
         parts.append("Variables: " + _names(finding.variables))
     evidence = evidence_items(finding)
@@ -176,11 +176,12 @@ def _care(report: Report) -> str:
     if report.treatment is not None:
         rows = [
             f"| {markup.text(short(step.description, TITLE_CAP), table=True)} | {step.seconds:.0f} s | "
+            f"{markup.text(step.sampler or '–', table=True)} | "
             + " | ".join(f"{step.before.get(key, '–')} → {step.after.get(key, '–')}" for key in TREATED)
             + f" | {'yes' if step.cured else 'no'} |"
             for step in report.treatment.steps
         ]
-        header = "| step | time | divergences | max R-hat | min bulk ESS | cured |\n|---|---|---|---|---|---|"
+        header = "| step | time | sampler | divergences | max R-hat | min bulk ESS | cured |\n" + "|---" * 7 + "|"
         parts.append(f"**Treatment: {report.treatment.outcome}**\n\n" + "\n".join([header, *rows]))
     return "\n\n".join(parts)
 

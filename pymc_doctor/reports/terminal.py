@@ -55,7 +55,7 @@ def _finding_lines(finding: Finding, color: bool, unicode: bool) -> list[str]:
     glyph, ascii_glyph, hue = MARKS[finding.severity]
     mark = _style(f"[{glyph if unicode else ascii_glyph}]", color, fg=hue, bold=True)
     header = f"{mark} {_style(finding.code, color, bold=True)} {finding.severity:<7} {finding.title}"
-    lines = [header, *_wrap(finding.message, "    ")]
+    lines = [header, *_wrap(finding.text, "    ")]
     if finding.fix:
         lines += _wrap(f"Fix: {finding.fix}", "    ")
     # An explained finding's fix is the plan's step, printed once above it.
@@ -100,7 +100,8 @@ def _treatment_lines(report: Report, color: bool) -> list[str]:
     for number, step in enumerate(treatment.steps, 1):
         changes = ", ".join(f"{label} {_change(step.before, step.after, key)}" for key, label in SYMPTOMS)
         outcome = "cured" if step.cured else (step.error or "not cured")
-        lines += _wrap(f"{number}. {step.description} ({step.seconds:.0f} s): {changes}; {outcome}", "  ")
+        ran = f"{step.seconds:.0f} s" + (f", {step.sampler}" if step.sampler else "")
+        lines += _wrap(f"{number}. {step.description} ({ran}): {changes}; {outcome}", "  ")
     for manual in treatment.by_hand:
         lines += _wrap(f"By hand: {manual}", "  ")
     if treatment.note:

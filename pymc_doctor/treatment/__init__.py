@@ -15,12 +15,14 @@ from typing import Any
 
 from pymc_doctor.compat import trace_view
 from pymc_doctor.finding import PlanStep, Report, Treatment, TreatmentStep
-from pymc_doctor.remedies.sampling import sample_options
+from pymc_doctor.quiet import quiet
+from pymc_doctor.remedies.sampling import GRADIENT_FREE_STEPS, sample_options
 from pymc_doctor.runner import run_checks
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
 from pymc_doctor.treatment.rewrite import CannotApply, apply
 from pymc_doctor.treatment.symptoms import is_better, is_cured, measure
+from pymc_doctor.wording import count
 
 Progress = Callable[[str], None]
 
@@ -30,25 +32,47 @@ def recheck(trace: TraceView, model: Any) -> Report:
     return run_checks(Subject(trace=trace, model=model), prefixes=["SMP"])
 
 
-def sample(model: Any, trace: TraceView, options: dict[str, Any], random_seed: int, progressbar: bool) -> Any:
-    """Sample ``model`` as ``trace`` was sampled (sampler, chains, draws, warm-up), with ``options`` added.
+def sampling_call(
+    model: Any, trace: TraceView, options: dict[str, Any], random_seed: int, progressbar: bool
+) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """The PyMC function and keywords that sample ``model`` as ``trace`` was sampled (sampler, chains,
+    draws, warm-up), with ``options`` added.
 
-    ``options`` may name another sampler (``sampler``) or ask for SMC (``smc``, its keywords).
+    ``options`` may name another sampler (``sampler``) or ask for SMC (``smc``, its keywords). A
+    Metropolis or slice trace keeps its step, built in the model's context, as the plan's code spells
+    it (``step=pm.Metropolis()``), unless a step switched the sampler. A compound trace gets no
+    ``step=``: PyMC assigns NUTS and Metropolis-family steps again, which is all a trace tells of them.
     """
     import pymc as pm
 
     options = dict(options)
     shape = {"draws": trace.draws, "chains": trace.chains}
+    common = {"random_seed": random_seed, "progressbar": progressbar}
     smc = options.pop("smc", None)
-    with model:
-        if smc is not None:
-            return pm.sample_smc(random_seed=random_seed, progressbar=progressbar, **{**shape, **smc})
-        kwargs = {
-            **shape,
-            "tune": trace.tuning_steps if trace.tuning_steps is not None else 1000,
-            **sample_options(options.pop("sampler", trace.sampler), **options),
-        }
-        return pm.sample(random_seed=random_seed, progressbar=progressbar, **kwargs)
+    if smc is not None:
+        return pm.sample_smc, {**common, **shape, **smc}
+    switched = options.pop("sampler", None)
+    kwargs = {
+        **common,
+        **shape,
+        # The doctor checks the run itself; PyMC's own warnings would only interrupt the progress lines.
+        "compute_convergence_checks": False,
+        "tune": trace.tuning_steps if trace.tuning_steps is not None else 1000,
+        **sample_options(switched or trace.sampler, **options),
+    }
+    step = None if switched else GRADIENT_FREE_STEPS.get(trace.sampler)
+    if step is not None:
+        with model:
+            kwargs["step"] = getattr(pm, step)()
+    return pm.sample, kwargs
+
+
+def sample(model: Any, trace: TraceView, options: dict[str, Any], random_seed: int, progressbar: bool) -> Any:
+    """Sample ``model`` as ``sampling_call`` spells it; PyMC's logs and warnings, which the checks of the
+    run repeat, are muted."""
+    function, kwargs = sampling_call(model, trace, options, random_seed, progressbar)
+    with quiet("pymc"), model:
+        return function(**kwargs)
 
 
 def treat(
@@ -59,8 +83,13 @@ def treat(
     budget: float = 600.0,
     random_seed: int = 20261202,
     progress: Progress | None = None,
+    progressbar: bool = False,
 ) -> Treatment:
-    """Try the plan's mechanical steps in order on a copy of ``model`` until one cures (see the module)."""
+    """Try the plan's mechanical steps in order on a copy of ``model`` until one cures (see the module).
+
+    ``progress`` hears which step is tried, when its sampling starts and ends, and how it went;
+    ``progressbar`` shows PyMC's own bar while sampling.
+    """
     say = progress or (lambda message: None)
     steps = [step for step in report.plan if step.action is not None]
     by_hand = tuple(step.description for step in report.plan if step.action is None)
@@ -72,10 +101,12 @@ def treat(
     for number, step in enumerate(steps, 1):
         if time.perf_counter() - start + last_seconds > budget:
             note = f"The time budget ({budget:.0f} s) was spent before {len(steps) - len(done)} step(s) could run."
+            say(note)
             return _finish(done, initial, by_hand, note)
         say(f"Step {number}/{len(steps)}: {step.description}")
-        result = _try(step, current, options, trace, random_seed, symptoms, progress is not None)
+        result = _try(step, current, options, trace, random_seed, symptoms, say, progressbar)
         done.append(result.record)
+        say(f"Step {number}/{len(steps)} done in {result.record.seconds:.0f} s: {_verdict(result.record)}")
         last_seconds = result.record.seconds
         if result.record.error:
             continue
@@ -90,24 +121,35 @@ class _Result:
         self.record, self.model, self.options = record, model, options
 
 
-def _try(step: PlanStep, model, options, trace, random_seed, symptoms, progressbar) -> _Result:
+def _try(step: PlanStep, model, options, trace, random_seed, symptoms, say: Progress, progressbar: bool) -> _Result:
     started = time.perf_counter()
 
-    def record(after: dict[str, Any], cured: bool, error: str = "") -> TreatmentStep:
+    def record(after: dict[str, Any], cured: bool, error: str = "", sampler: str = "") -> TreatmentStep:
         seconds = round(time.perf_counter() - started, 1)
-        return TreatmentStep(step.description, step.code, symptoms, after, seconds, cured, error)
+        return TreatmentStep(step.description, step.code, symptoms, after, seconds, cured, error, sampler)
 
     try:
         treated, added = apply(model, step.action, trace.posterior)
     except CannotApply as exc:
         return _Result(record({}, False, f"not applied: {exc}"))
     combined = {**options, **added}
+    say(f"sampling: {count(trace.chains, 'chain')} × {trace.draws} draws")
+    sampling = time.perf_counter()
     try:
-        new_trace = trace_view(sample(treated, trace, combined, random_seed, progressbar), source="treat")
+        idata = sample(treated, trace, combined, random_seed, progressbar)
+        new_trace = trace_view(idata, source="treat")
     except Exception as exc:  # a step that breaks sampling is reported, and the next one tried
         return _Result(record({}, False, f"sampling failed: {type(exc).__name__}: {exc}"))
+    say(f"sampled with {new_trace.sampler} in {time.perf_counter() - sampling:.0f} s; checking the new run")
     after_report = recheck(new_trace, treated)
-    return _Result(record(measure(new_trace, after_report), is_cured(after_report)), treated, combined)
+    after = measure(new_trace, after_report)
+    return _Result(record(after, is_cured(after_report), sampler=new_trace.sampler), treated, combined)
+
+
+def _verdict(record: TreatmentStep) -> str:
+    if record.error:
+        return record.error
+    return "cured" if record.cured else "not cured yet"
 
 
 def _finish(done: list[TreatmentStep], initial: dict[str, Any], by_hand: tuple[str, ...], note: str) -> Treatment:

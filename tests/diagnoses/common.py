@@ -11,7 +11,7 @@ from pymc_doctor.subject import Subject
 from tests.support import load
 
 # Advice that contradicts a cause more draws do not cure (a funnel, separated modes).
-RUN_LONGER = ("run longer", "more draws", "draws=")
+RUN_LONGER = ("run longer", "more draws", "draws=", "draws per chain would reach")
 
 
 @cache
@@ -32,6 +32,6 @@ def only(result: DiagnosisResult, code: str) -> Diagnosis:
 
 
 def advice(finding: Finding) -> str:
-    """Everything a finding says, lower-cased."""
+    """Everything a finding says (its message with its outlook, as reports show it), lower-cased."""
     steps = " ".join(f"{step.description} {step.code}" for step in finding.rerun)
-    return " ".join([finding.title, finding.message, finding.fix, finding.fix_code, steps]).lower()
+    return " ".join([finding.title, finding.text, finding.fix, finding.fix_code, steps]).lower()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import json
 
 import pytest
 
 import pymc_doctor
 from pymc_doctor import examples
 from pymc_doctor.diagnoses import diagnose
+from pymc_doctor.reports.terminal import render_terminal
 from pymc_doctor.subject import Subject
 from tests.diagnoses.common import RUN_LONGER, advice, checked, diagnosed, only
 from tests.support import load
@@ -56,6 +58,30 @@ def test_findings_the_funnel_explains_carry_no_advice_to_run_longer(name):
         assert finding.fix.startswith("Explained by DX101 (funnel)")
         assert finding.rerun == ()
         assert not [phrase for phrase in RUN_LONGER if phrase in advice(finding)], finding.code
+
+
+OUTLOOK = "draws per chain would reach it"
+
+
+def test_the_funnel_drops_the_ess_findings_outlook_of_more_draws():
+    """SMP203's sentence on how many draws would reach the threshold goes under the funnel, in every form."""
+    report = checked("centered_eight")
+    ess = next(f for f in report.findings if f.code == "SMP203")
+    assert "SMP203" in only(diagnosed("centered_eight"), "DX101").findings
+    assert ess.outlook == "" and OUTLOOK not in ess.text
+    assert OUTLOOK not in json.dumps(report.to_dict()) and OUTLOOK not in render_terminal(report)
+    # the same trace without the findings that make the funnel: no diagnosis, and the outlook stays
+    alone = pymc_doctor.check(load("centered_eight"), select=["SMP203"])
+    assert alone.diagnoses == []
+    (ess,) = alone.findings
+    assert OUTLOOK in ess.outlook and ess.text.endswith(ess.outlook) and not ess.message.endswith(ess.outlook)
+    assert OUTLOOK in ess.to_dict()["message"] and ess.to_dict()["outlook"] == ess.outlook
+
+
+def test_a_low_ess_without_a_diagnosis_keeps_its_outlook():
+    report = checked("short_run")  # one chain of 50 draws: more draws is the right advice
+    (ess,) = [f for f in report.findings if f.code == "SMP203"]
+    assert not [d for d in report.diagnoses if "SMP203" in d.findings] and OUTLOOK in ess.text
 
 
 @pytest.mark.parametrize("name", ["noncentered_eight", "bioassay", "nonidentified", "bimodal"])

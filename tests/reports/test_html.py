@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -40,11 +41,32 @@ def test_verdict_summary_and_findings(sick_report, sick_html):
     assert "theta_offset" in sick_html
 
 
+PLOT = re.compile(r'<img class="plot" src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="([^"]*)"')
+
+
 def test_plots_embedded_for_flagged_findings_only(sick_html):
-    images = re.findall(r'<img class="plot" src="data:image/png;base64,[A-Za-z0-9+/=]+"', sick_html)
-    assert len(images) >= 3  # divergences pair plot, R-hat rank plot, ESS trace plot
+    assert len(PLOT.findall(sick_html)) >= 2  # the funnel (DX101), the ESS trace plot (SMP203)
     healthy = render_html(pymc_doctor.check(load("bioassay")))
     assert "<img" not in healthy
+
+
+def test_the_funnel_is_drawn_once_under_its_diagnosis(sick_report, sick_html):
+    """SMP101 asks for the funnel plot DX101 draws: the finding points to it instead of drawing it again."""
+    funnel = next(d for d in sick_report.diagnoses if d.code == "DX101")
+    divergences = next(f for f in sick_report.findings if f.code == "SMP101")
+    assert divergences.plots[0].kind == "funnel" and divergences.plots[0].variables == funnel.plots[0].variables
+    drawn = PLOT.findall(sick_html)
+    assert [title for title in drawn if "funnel" in title.lower() or "divergent" in title.lower()] == [
+        funnel.plots[0].title
+    ]
+    # the finding's part up to its rule page, which follows its plots
+    finding = sick_html[re.search(r'id="r1-\d+-SMP101"', sick_html).start() :].split("</details>", 1)[0]
+    assert '<img class="plot"' not in finding and 'see the plot under <a href="#r1-DX101">DX101</a>' in finding
+    assert '<div class="diagnosis" id="r1-DX101">' in sick_html
+    # a finding's other plots stay, and without the diagnosis SMP101 draws its funnel itself
+    assert "Draws per chain of the least efficient elements" in drawn
+    alone = render_html(dataclasses.replace(sick_report, diagnoses=[]))
+    assert divergences.plots[0].title in PLOT.findall(alone) and "see the plot under" not in alone
 
 
 def test_no_external_resources(sick_html):

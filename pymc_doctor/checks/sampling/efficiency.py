@@ -79,8 +79,9 @@ def low_ess(subject: Subject, min_ess_per_chain: int) -> Iterator[Finding]:
         f"Low effective sample size for {count(len(low), 'element')}",
         (
             f"Bulk or tail ESS is below {threshold} ({min_ess_per_chain} per chain) for {len(low)} of "
-            f"{found['elements']} elements (lowest: {shown}){left_out(trace)}. {outlook}"
+            f"{found['elements']} elements (lowest: {shown}){left_out(trace)}."
         ),
+        outlook=outlook,
         variables=tuple(low.index[:20]),
         evidence={
             "threshold": threshold,
