@@ -215,6 +215,17 @@ def test_a_step_that_switches_the_sampler_switches_and_a_compound_run_gets_no_st
     assert "step" not in kwargs  # PyMC assigns the steps again, as the plan's code says
 
 
+@pytest.mark.parametrize("setting", [{"target_accept": 0.95}, {"max_treedepth": 12}, {"init": "jitter+adapt_full"}])
+def test_a_step_that_tunes_nuts_samples_a_metropolis_trace_with_nuts_as_its_code_says(setting):
+    # PyMC refuses NUTS settings beside step=pm.Metropolis(): such a step is a NUTS run, said in its code.
+    model, trace = _stuck()
+    _, kwargs = sampling_call(model, trace, setting, 5, False)
+    assert "step" not in kwargs and set(setting) <= set(kwargs) | {"max_treedepth"}
+    code = remedies.sample_call(trace.sampler, **setting)
+    assert "step=" not in code.split("idata =")[1] and "samples with NUTS, not metropolis" in code
+    assert "step=pm.Metropolis()" in remedies.sample_call(trace.sampler, draws=2000)
+
+
 @pytest.mark.slow
 def test_treat_samples_a_metropolis_trace_again_with_metropolis():
     model, trace = _stuck()

@@ -12,7 +12,7 @@ from typing import Any
 from pymc_doctor.remedies.glm import WEAKLY_INFORMATIVE_SD, standardized_prior_code
 from pymc_doctor.remedies.lines import pymc_major
 from pymc_doctor.remedies.model import model_variable, naming_model, prior_code
-from pymc_doctor.remedies.sampling import sample_options, step_note
+from pymc_doctor.remedies.sampling import GRADIENT_FREE_STEPS, kept_step, sample_options, step_note
 from pymc_doctor.spelling import comment, dims_argument, name_note, python_name, python_string
 
 __all__ = [
@@ -47,6 +47,8 @@ def sample_call(sampler: str | None = None, **options: Any) -> str:
     Metropolis or slice trace's ``step=``, with a comment saying so), with
     ``options`` (``draws``, ``tune``, ``chains``, ``target_accept``, ``max_treedepth``, ``init``) spelled as
     ``sample_options`` gives them for the installed PyMC line."""
+    if sampler in GRADIENT_FREE_STEPS and kept_step(sampler, options) is None:
+        return nuts_instead_call(sampler, **options)
     arguments = [f"{key}={_spelled(value)}" for key, value in sample_options(sampler, **options).items()]
     note, step = step_note(sampler)
     if step:

@@ -10,6 +10,16 @@ EXTERNAL_SAMPLERS = ("nutpie", "numpyro", "blackjax")
 # PyMC's gradient-free steps, as ``TraceView.sampler`` names them, and the class (``pm.<name>``) whose
 # ``step=`` keeps each: the plan's code spells it, and ``treat`` builds it.
 GRADIENT_FREE_STEPS = {"metropolis": "Metropolis", "slice": "Slice"}
+# Settings only NUTS reads: a re-run that asks for one is a NUTS run (PyMC rejects them beside step=).
+NUTS_SETTINGS = ("target_accept", "max_treedepth", "init")
+
+
+def kept_step(sampler: str | None, options: dict[str, Any]) -> str | None:
+    """The class of the gradient-free step a re-run of a ``sampler`` trace keeps, or None: a re-run
+    that tunes NUTS (``NUTS_SETTINGS``) samples with NUTS."""
+    if sampler not in GRADIENT_FREE_STEPS or any(options.get(key) is not None for key in NUTS_SETTINGS):
+        return None
+    return GRADIENT_FREE_STEPS[sampler]
 
 
 def step_note(sampler: str | None) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 from pymc_doctor.compat import trace_view
 from pymc_doctor.finding import PlanStep, Report, Treatment, TreatmentStep
 from pymc_doctor.quiet import quiet
-from pymc_doctor.remedies.sampling import GRADIENT_FREE_STEPS, sample_options
+from pymc_doctor.remedies.sampling import GRADIENT_FREE_STEPS, kept_step, sample_options
 from pymc_doctor.runner import run_checks
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
@@ -40,7 +40,8 @@ def sampling_call(
 
     ``options`` may name another sampler (``sampler``) or ask for SMC (``smc``, its keywords). A
     Metropolis or slice trace keeps its step, built in the model's context, as the plan's code spells
-    it (``step=pm.Metropolis()``), unless a step switched the sampler. A compound trace gets no
+    it (``step=pm.Metropolis()``), unless a step switched the sampler or tunes NUTS (``target_accept``...,
+    which PyMC refuses beside ``step=``). A compound trace gets no
     ``step=``: PyMC assigns NUTS and Metropolis-family steps again, which is all a trace tells of them.
     """
     import pymc as pm
@@ -52,15 +53,17 @@ def sampling_call(
     if smc is not None:
         return pm.sample_smc, {**common, **shape, **smc}
     switched = options.pop("sampler", None)
+    step = None if switched else kept_step(trace.sampler, options)
+    # A gradient-free trace whose step tunes NUTS samples with the line's default NUTS, as its code says.
+    sampler = switched or (None if trace.sampler in GRADIENT_FREE_STEPS and step is None else trace.sampler)
     kwargs = {
         **common,
         **shape,
         # The doctor checks the run itself; PyMC's own warnings would only interrupt the progress lines.
         "compute_convergence_checks": False,
         "tune": trace.tuning_steps if trace.tuning_steps is not None else 1000,
-        **sample_options(switched or trace.sampler, **options),
+        **sample_options(sampler, **options),
     }
-    step = None if switched else GRADIENT_FREE_STEPS.get(trace.sampler)
     if step is not None:
         with model:
             kwargs["step"] = getattr(pm, step)()
