@@ -148,7 +148,10 @@ def check_trace(trace, context: str) -> None:
         np.testing.assert_allclose(diagnostics.chain_var[rows], draws.var(axis=1, ddof=1).T, rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", [name for name in FIXTURES if name not in ("metropolis_stuck", "smc")])
+# Metropolis and SMC record no energy; the prior-sensitivity traces keep no sampler statistics at all.
+@pytest.mark.parametrize(
+    "name", [name for name in FIXTURES if name not in ("metropolis_stuck", "smc") and not name.startswith("sens_")]
+)
 def test_ebfmi_matches_arviz(name):
     energy = trace_view(load(name)).stat("energy")
     # With numba, ArviZ 0.23 takes the variance as E[x²] - E[x]², which loses digits on energies
