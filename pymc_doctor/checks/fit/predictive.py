@@ -41,7 +41,11 @@ def checked_variables(subject: Subject) -> list[dict[str, Any]]:
             continue
         observed, replicated = observed[kept], replicated[:, kept]
         by_group = [
-            {"label": label, "pvalues": fitstats.predictive_pvalues(replicated[:, mask[kept]], observed[mask[kept]])}
+            {
+                "label": label,
+                "observed": observed[mask[kept]],
+                "pvalues": fitstats.predictive_pvalues(replicated[:, mask[kept]], observed[mask[kept]]),
+            }
             for label, mask in fitdata.groups_of(groups["observed_data"][name])
             if mask[kept].sum() >= 2
         ]
@@ -85,12 +89,12 @@ def _evidence(variable: dict[str, Any], statistics: list[str]) -> dict[str, Any]
 
 
 def extreme_groups(variable: dict[str, Any], tail: float, test: Any) -> list[dict[str, Any]]:
-    """The variable's groups (``county = X``) whose statistics ``test(pvalues, tail)`` flags, at the tail
+    """The variable's groups (``county = X``) whose statistics ``test(group, tail)`` flags, at the tail
     shared among the groups (Bonferroni), so that twenty healthy groups do not fire by chance."""
     shared = tail / max(len(variable["groups"]), 1)
     found = []
     for group in variable["groups"]:
-        statistics = test(group["pvalues"], shared)
+        statistics = test(group, shared)
         if statistics:
             found.append({**group, "statistics": statistics})
     return found
@@ -109,13 +113,15 @@ def _where(variable: dict[str, Any]) -> str:
     return f" ({', '.join(g['label'] for g in variable['extreme_groups'])})"
 
 
-def _wider(p: dict[str, dict[str, float]], tail: float) -> list[str]:
+def _wider(entry: dict[str, Any], tail: float) -> list[str]:
+    """The statistics of a variable or group (``entry``) that spread wider than its replicates."""
+    p = entry["pvalues"]
     wider = [s for s in ("sd", "max") if s in p and p[s]["p"] < tail]
     return wider + (["min"] if "min" in p and p["min"]["p"] > 1 - tail else [])
 
 
-def _shifted(p: dict[str, dict[str, float]], tail: float) -> list[str]:
-    return ["mean"] if not tail <= p["mean"]["p"] <= 1 - tail else []
+def _shifted(entry: dict[str, Any], tail: float) -> list[str]:
+    return ["mean"] if not tail <= entry["pvalues"]["mean"]["p"] <= 1 - tail else []
 
 
 def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
@@ -123,7 +129,7 @@ def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
     or max, a smaller min."""
     found = []
     for variable in checked_variables(subject):
-        wider, groups = _wider(variable["pvalues"], tail), extreme_groups(variable, tail, _wider)
+        wider, groups = _wider(variable, tail), extreme_groups(variable, tail, _wider)
         if wider or groups:
             found.append({**variable, "statistics": wider, "extreme_groups": groups})
     return found
@@ -187,22 +193,33 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
         )
 
 
-def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
-    """Count variables with more zeros than the replicates, and more than even a negative binomial with
-    the data's mean and variance would give (overdispersion alone, FIT101, explains fewer)."""
+def zeros_beyond_spread(observed: np.ndarray) -> tuple[float, float]:
+    """The share of zeros a negative binomial with the data's mean and variance gives, and the probability of
+    seeing at least as many zeros as ``observed`` holds under it (a binomial tail)."""
     from scipy import stats
 
+    share = fitstats.negative_binomial_zeros(float(observed.mean()), float(observed.var()))
+    return share, float(stats.binom.sf(int((observed == 0).sum()) - 1, observed.size, share))
+
+
+def _zeros(entry: dict[str, Any], tail: float) -> list[str]:
+    """``["zeros"]`` when a variable or group (``entry``) has more zeros than its replicates, and more than
+    overdispersion alone explains."""
+    zeros = entry["pvalues"].get("zeros")
+    if zeros is None or zeros["p"] >= tail:
+        return []
+    return ["zeros"] if zeros_beyond_spread(entry["observed"])[1] < tail else []
+
+
+def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
+    """Count variables, or groups of them, with more zeros than the replicates, and more than even a negative
+    binomial with the data's mean and variance would give (overdispersion alone, FIT101, explains fewer)."""
     found = []
     for variable in checked_variables(subject):
-        zeros = variable["pvalues"].get("zeros")
-        if zeros is None or zeros["p"] >= tail:
-            continue
-        observed = variable["observed"]
-        spread_share = fitstats.negative_binomial_zeros(float(observed.mean()), float(observed.var()))
-        count = int((observed == 0).sum())
-        beyond_spread = float(stats.binom.sf(count - 1, observed.size, spread_share))
-        if beyond_spread < tail:
-            found.append({**variable, "zeros": count, "spread_share": spread_share, "beyond_spread": beyond_spread})
+        whole, groups = _zeros(variable, tail), extreme_groups(variable, tail, _zeros)
+        if whole or groups:
+            share = zeros_beyond_spread(variable["observed"])[0]
+            found.append({**variable, "statistics": whole, "extreme_groups": groups, "spread_share": share})
     return found
 
 
@@ -225,7 +242,9 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     down and its fit everywhere else with it; overdispersion alone (FIT101) does not account for them.
 
     Threshold: a p-value below `ppc_tail` (default 0.01) for the share of zeros, and a probability
-    below `ppc_tail` of seeing that many zeros under the moment-matched negative binomial.
+    below `ppc_tail` of seeing that many zeros under the moment-matched negative binomial. Per group
+    along a dim of 2 to 20 levels (`county = X`, 5 observations or more), each level is judged the same
+    way at `ppc_tail` shared among the groups, against its own mean and variance, and named.
 
     Example: counts of which 40% are structural zeros and the rest Poisson(6): 43% zeros observed,
     3% replicated.
@@ -237,16 +256,21 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
         lik = likelihood(subject.model, variable["name"], variable["dims"])
         inflated = fixes.ZERO_INFLATED.get(lik.distribution or "")
         zeros = variable["pvalues"]["zeros"]
+        whole = (
+            f"{zeros['observed']:.0%} of `{variable['name']}` are zeros; data replicated from the posterior "
+            f"have {zeros['replicated']:.1%} (p = {zeros['p']:.3f}), and a negative binomial with the data's "
+            f"mean and variance would give {variable['spread_share']:.1%}: more than overdispersion explains."
+            if variable["statistics"]
+            else f"`{variable['name']}` as a whole has no more zeros than its replicates and overdispersion explain."
+        )
         yield finding(
             "FIT102",
             "warning",
-            f"`{variable['name']}`: more zeros than the model reproduces",
-            f"{zeros['observed']:.0%} of `{variable['name']}` are zeros; data replicated from the posterior "
-            f"have {zeros['replicated']:.1%} (p = {zeros['p']:.3f}), and a negative binomial with the data's "
-            f"mean and variance would give {variable['spread_share']:.1%}: more than overdispersion explains.",
+            f"`{variable['name']}`{_where(variable)}: more zeros than the model reproduces",
+            f"{whole}{_by_group(variable)}",
             variables=(variable["name"],),
             evidence={
-                **_evidence(variable, ["zeros"]),
+                **_evidence(variable, variable["statistics"]),
                 "negative_binomial_zero_share": round(variable["spread_share"], 4),
             },
             fix=f"Use a zero-inflated likelihood (`{inflated or 'ZeroInflatedPoisson'}`), or a hurdle model.",
@@ -282,7 +306,7 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     """
     for variable in checked_variables(subject):
         mean = variable["pvalues"]["mean"]
-        whole = _shifted(variable["pvalues"], ppc_tail)
+        whole = _shifted(variable, ppc_tail)
         variable = {**variable, "statistics": whole, "extreme_groups": extreme_groups(variable, ppc_tail, _shifted)}
         if not whole and not variable["extreme_groups"]:
             continue
