@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pymc_doctor import fitdata
+from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
 from pymc_doctor.finding import Finding
 from pymc_doctor.registry import rule
@@ -41,8 +41,17 @@ def observation_labels(pareto_k, name: str) -> list[tuple[str, str]]:
 
 
 def _cost(result: dict[str, Any]) -> str:
+    """The estimate, its errors (of the data's sampling, and Monte Carlo) and what it cost to compute."""
     computed = f", its log-likelihood computed from the model in {result['seconds']:.1f} s" if result["drawn"] else ""
-    return f"elpd_loo {result['elpd']:.1f} (se {result['se']:.1f}) from {result['draws']} draws{computed}"
+    if result["mcse"] is None:
+        mcse = f"its Monte Carlo error not estimable with k̂ above {fitstats.khat_threshold(result['draws']):.2f}"
+    else:
+        mcse = f"Monte Carlo se {result['mcse']:.2g}"
+    return f"elpd_loo {result['elpd']:.1f} (se {result['se']:.1f}, {mcse}) from {result['draws']} draws{computed}"
+
+
+def _mcse(result: dict[str, Any]) -> float | None:
+    return None if result["mcse"] is None else round(result["mcse"], 4)
 
 
 def detect_high_pareto_k(subject: Subject, max_k: float) -> list[dict[str, Any]]:
@@ -81,6 +90,17 @@ def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
 
     Threshold: k̂ above `max_pareto_k` (default 0.7, Vehtari et al. 2024); above 1 is an error.
 
+    Cost and precision: the message gives elpd_loo with its standard error (the data's sampling
+    variation), the number of draws it read and, where the doctor computed the log-likelihood, how
+    long that took; and the Monte Carlo standard error of elpd_loo as R's loo package computes it
+    (`mcse_elpd_loo`). With normalized PSIS weights w_s and likelihoods p_s = p(y_i | θ_s), the
+    variance of the estimate of E_loo[p] = exp(elpd_loo_i) is V_i = Σ_s w_s² (p_s - E_loo[p])²; the
+    variance of its log is that of log z over 1,000 seeded normal draws z ~ N(E_loo[p], V_i) (z > 0);
+    divided by ArviZ's relative efficiency r_eff (the posterior's mean ESS over the draws) it is the
+    squared MCSE of elpd_loo_i, and their sum's root is that of elpd_loo. Where any k̂ exceeds
+    min(1 - 1/log10(S), 0.7) for S draws the estimate is not reliable, and, as R's `mcse_loo`, none
+    is given.
+
     Example: a Normal regression of 150 points of which three sit 20 noise sds off the line: k̂ above
     0.7 for exactly those three.
 
@@ -112,6 +132,7 @@ def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
                 "count": len(flagged),
                 "elpd_loo": round(result["elpd"], 3),
                 "se": round(result["se"], 3),
+                "mcse_elpd_loo": _mcse(result),
                 "p_loo": round(result["p_loo"], 3),
                 "draws": result["draws"],
                 "seconds": round(result["seconds"], 2),
@@ -180,6 +201,7 @@ def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]
             "parameters": parameters,
             "observations": observations,
             "elpd_loo": {r["name"]: round(r["elpd"], 3) for r in results},
+            "mcse_elpd_loo": {r["name"]: _mcse(r) for r in results},
         },
         fix="Look at the observations with high Pareto k̂ (FIT201) and the posterior predictive checks "
         "(FIT101): a likelihood with heavier tails or a free dispersion usually brings p_loo down.",
