@@ -1,9 +1,10 @@
 """The draws that judge a model's fit, from the trace or, when it lacks them, drawn from the model.
 
 Posterior predictive draws and the pointwise log-likelihood are read from the trace's groups; when a
-group is missing and the model is given, PyMC computes it from a thinned copy of the posterior
-(fewer draws the more the model observes, ``draw_limit``), seeded, and the user's trace object is
-never extended. Each is computed once per trace and model.
+group is missing and the model is given, PyMC computes it from a seeded subset of the posterior's draws
+(fewer the more the model observes, ``draw_limit``), and the user's trace object is never extended. Each
+is computed once per trace and model, within a clock budget shared by both (``draw_seconds``): a first
+few draws time the model, and only as many more as fit in what is left follow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pymc_doctor.quiet import quiet
 from pymc_doctor.registry import CannotCheck
 from pymc_doctor.trace import TraceView
 
+Progress = Callable[[str], None]
+
 PREDICTIVE_SEED = 20261202
 # Posterior draws used to draw replicates: enough for p-values resolved to 0.2%, few enough to be quick.
 MAX_PREDICTIVE_DRAWS = 500
@@ -30,6 +33,11 @@ MAX_LIKELIHOOD_DRAWS = 2000
 # of float64): a model with a million observations gets 20 draws, not 2,000.
 VALUE_BUDGET = 20_000_000
 MIN_DRAWS = 20
+# The seconds the doctor spends at most computing from the model per trace, both groups together: the compile
+# (18 s for the posterior predictive on PyMC 6's Numba backend, cold) and then the draws.
+DRAW_SECONDS = 30.0
+# Of the time the first draws say the rest may take, the share planned: the estimate includes the compile.
+PLANNED_SHARE = 0.8
 # Groups along a dim, judged on their own: a categorical coordinate of few levels, each with enough data.
 MAX_GROUPS = 20
 MIN_GROUP = 5
@@ -37,11 +45,17 @@ MIN_GROUP = 5
 _CACHE: weakref.WeakKeyDictionary[TraceView, dict[tuple[str, int], Any]] = weakref.WeakKeyDictionary()
 
 
+def subset_order(draws: int) -> np.ndarray:
+    """The draw indices of each chain in a seeded random order. The doctor computes on prefixes of it, so that
+    a smaller subset lies within a larger one: the replicates' draws are among the log-likelihood's."""
+    return np.random.default_rng(PREDICTIVE_SEED).permutation(draws)
+
+
 def thinned(posterior: xr.Dataset, max_draws: int) -> xr.Dataset:
-    """Every k-th draw of each chain, so that at most ``max_draws`` draws remain in all."""
+    """A seeded subset of the same draws of each chain, at most ``max_draws`` in all."""
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    step = max(1, int(np.ceil(chains * draws / max_draws)))
-    return posterior.isel(draw=slice(None, None, step))
+    kept = max(1, min(draws, max_draws // chains))
+    return posterior.isel(draw=np.sort(subset_order(draws)[:kept]))
 
 
 def draw_limit(model: Any, most: int, budget: int = VALUE_BUDGET) -> int:
@@ -70,25 +84,71 @@ def _cached(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) 
     return results[slot]
 
 
-def _drawn_by_pymc(what: str, function: Callable[[], Any]) -> tuple[Any, float]:
+def _drawn_by_pymc(what: str, function: Callable[[], Any]) -> Any:
     """Run a PyMC function quietly; its failure (a model that does not match the trace) says why."""
-    start = time.perf_counter()
     try:
         with quiet("pymc"):
-            return function(), time.perf_counter() - start
+            return function()
     except Exception as exc:
         raise CannotCheck(
             f"the model could not compute the {what} from this trace ({type(exc).__name__}: {exc})"
         ) from exc
 
 
-def predictive(trace: TraceView, model: Any) -> dict[str, Any]:
+def _clock(trace: TraceView, model: Any) -> list[float]:
+    """The seconds spent so far computing from ``model`` for ``trace`` (a one-item list, to add to)."""
+    return _CACHE.setdefault(trace, {}).setdefault(("clock", id(model)), [0.0])
+
+
+def _within_budget(
+    trace: TraceView,
+    model: Any,
+    what: str,
+    most: int,
+    compute: Callable[[xr.Dataset, int], xr.Dataset],
+    seconds: float,
+    progress: Progress | None,
+) -> tuple[xr.Dataset, xr.Dataset, float]:
+    """``compute(posterior, part)`` on a seeded subset of at most ``most`` posterior draws, within what is left
+    of ``seconds`` for this trace and model: on ``MIN_DRAWS`` draws first, then on as many more as the time
+    those took says fit. The results joined along ``draw``, the posterior draws used, and the seconds taken;
+    raises CannotCheck when the budget is spent before it starts."""
+    clock = _clock(trace, model)
+    left = seconds - clock[0]
+    if left <= 0:
+        raise CannotCheck(
+            f"the {what} were not computed: the doctor's computations from the model took {clock[0]:.1f} s, all "
+            f"of the {seconds:g} s allowed (raise the threshold draw_seconds to allow more)"
+        )
+    posterior = trace.posterior
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    order, per_chain = subset_order(draws), max(1, min(draws, most // chains))
+    first = min(per_chain, -(-MIN_DRAWS // chains))
+    if progress is not None:
+        progress(f"computing the {what} from the model for the fit checks (at most {left:.0f} s)")
+    start = time.perf_counter()
+    used = [posterior.isel(draw=np.sort(order[:first]))]
+    parts = [compute(used[0], 0)]
+    took = time.perf_counter() - start
+    more = min(per_chain - first, int(PLANNED_SHARE * (left - took) / max(took, 1e-3) * first))
+    if more > 0:
+        used.append(posterior.isel(draw=np.sort(order[first : first + more])))
+        parts.append(compute(used[1], 1))
+    elapsed = time.perf_counter() - start
+    clock[0] += elapsed
+    joined = xr.concat(parts, dim="draw").sortby("draw") if len(parts) > 1 else parts[0]
+    return joined, xr.concat(used, dim="draw").sortby("draw"), elapsed
+
+
+def predictive(
+    trace: TraceView, model: Any, seconds: float = DRAW_SECONDS, progress: Progress | None = None
+) -> dict[str, Any]:
     """``posterior_predictive`` and ``observed_data`` Datasets, ``drawn`` (whether the doctor drew them)
-    and ``seconds``; raises CannotCheck when the trace lacks them and no model can draw them."""
-    return _cached(trace, model, "predictive", lambda: _predictive(trace, model))
+    and ``seconds``; raises CannotCheck when the trace lacks them and no model can draw them in time."""
+    return _cached(trace, model, "predictive", lambda: _predictive(trace, model, seconds, progress))
 
 
-def _predictive(trace: TraceView, model: Any) -> dict[str, Any]:
+def _predictive(trace: TraceView, model: Any, seconds: float, progress: Progress | None) -> dict[str, Any]:
     groups = trace.fit_groups
     if "posterior_predictive" in groups and "observed_data" in groups:
         return {**groups, "drawn": False, "seconds": 0.0}
@@ -96,31 +156,40 @@ def _predictive(trace: TraceView, model: Any) -> dict[str, Any]:
         raise CannotCheck("the trace has no posterior predictive draws and observed data, and no model was given")
     import pymc as pm
 
-    container = compat.arviz_container({"posterior": thinned(trace.posterior, draw_limit(model, MAX_PREDICTIVE_DRAWS))})
-    drawn, seconds = _drawn_by_pymc(
-        "posterior predictive draws",
-        lambda: pm.sample_posterior_predictive(
-            container, model=model, random_seed=PREDICTIVE_SEED, progressbar=False, extend_inferencedata=False
-        ),
-    )
-    found = compat.trace_groups(drawn)
-    if "observed_data" not in found:
-        raise CannotCheck("the model has no observed variables")
-    return {
-        "posterior_predictive": found["posterior_predictive"],
-        "observed_data": found["observed_data"],
-        "drawn": True,
-        "seconds": seconds,
-    }
+    observed: dict[str, xr.Dataset] = {}
+
+    def draw(posterior: xr.Dataset, part: int) -> xr.Dataset:
+        drawn = _drawn_by_pymc(
+            "posterior predictive draws",
+            lambda: pm.sample_posterior_predictive(
+                compat.arviz_container({"posterior": posterior}),
+                model=model,
+                random_seed=PREDICTIVE_SEED + part,
+                progressbar=False,
+                extend_inferencedata=False,
+                **compat.fast_compile(),
+            ),
+        )
+        found = compat.trace_groups(drawn)
+        if "observed_data" not in found:
+            raise CannotCheck("the model has no observed variables")
+        observed.setdefault("data", found["observed_data"])
+        return found["posterior_predictive"]
+
+    limit = draw_limit(model, MAX_PREDICTIVE_DRAWS)
+    replicates, _, took = _within_budget(trace, model, "posterior predictive draws", limit, draw, seconds, progress)
+    return {"posterior_predictive": replicates, "observed_data": observed["data"], "drawn": True, "seconds": took}
 
 
-def log_likelihood(trace: TraceView, model: Any) -> dict[str, Any]:
+def log_likelihood(
+    trace: TraceView, model: Any, seconds: float = DRAW_SECONDS, progress: Progress | None = None
+) -> dict[str, Any]:
     """The ``posterior`` and its pointwise ``log_likelihood`` (same draws), ``drawn`` and ``seconds``;
-    raises CannotCheck when the trace lacks it and no model can compute it."""
-    return _cached(trace, model, "log_likelihood", lambda: _log_likelihood(trace, model))
+    raises CannotCheck when the trace lacks it and no model can compute it in time."""
+    return _cached(trace, model, "log_likelihood", lambda: _log_likelihood(trace, model, seconds, progress))
 
 
-def _log_likelihood(trace: TraceView, model: Any) -> dict[str, Any]:
+def _log_likelihood(trace: TraceView, model: Any, seconds: float, progress: Progress | None) -> dict[str, Any]:
     if "log_likelihood" in trace.fit_groups:
         return {
             "posterior": trace.posterior,
@@ -132,14 +201,21 @@ def _log_likelihood(trace: TraceView, model: Any) -> dict[str, Any]:
         raise CannotCheck("the trace has no log_likelihood group, and no model was given to compute it")
     import pymc as pm
 
-    posterior = thinned(trace.posterior, draw_limit(model, MAX_LIKELIHOOD_DRAWS))
-    container = compat.arviz_container({"posterior": posterior})
-    computed, seconds = _drawn_by_pymc(
-        "pointwise log-likelihood",
-        lambda: pm.compute_log_likelihood(container, model=model, extend_inferencedata=False, progressbar=False),
-    )
-    found = computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_likelihood"]
-    return {"posterior": posterior, "log_likelihood": found, "drawn": True, "seconds": seconds}
+    def compute(posterior: xr.Dataset, part: int) -> xr.Dataset:
+        computed = _drawn_by_pymc(
+            "pointwise log-likelihood",
+            lambda: pm.compute_log_likelihood(
+                compat.arviz_container({"posterior": posterior}),
+                model=model,
+                extend_inferencedata=False,
+                progressbar=False,
+            ),
+        )
+        return computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_likelihood"]
+
+    limit = draw_limit(model, MAX_LIKELIHOOD_DRAWS)
+    found, posterior, took = _within_budget(trace, model, "pointwise log-likelihood", limit, compute, seconds, progress)
+    return {"posterior": posterior, "log_likelihood": found, "drawn": True, "seconds": took}
 
 
 def observations(predictive_groups: dict[str, Any], name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -171,15 +247,14 @@ def groups_of(observed: xr.DataArray) -> list[tuple[str, np.ndarray]]:
     return found
 
 
-def loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+def loo(trace: TraceView, model: Any, seconds: float = DRAW_SECONDS, progress: Progress | None = None) -> list[dict]:
     """ArviZ's PSIS-LOO (``fitstats.loo``) of each observed variable with a pointwise log-likelihood, with its
     ``name``, the ``draws`` it used, whether the doctor computed the log-likelihood (``drawn``) and in how
     many ``seconds``."""
-    return _cached(trace, model, "loo", lambda: _loo(trace, model))
+    return _cached(trace, model, "loo", lambda: _loo(log_likelihood(trace, model, seconds, progress)))
 
 
-def _loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
-    data = log_likelihood(trace, model)
+def _loo(data: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for name in map(str, data["log_likelihood"].data_vars):
         groups = {"posterior": data["posterior"], "log_likelihood": data["log_likelihood"]}
@@ -191,20 +266,29 @@ def _loo(trace: TraceView, model: Any) -> list[dict[str, Any]]:
     return found
 
 
-def loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
+def loo_pit(trace: TraceView, model: Any, seconds: float = DRAW_SECONDS, progress: Progress | None = None) -> list:
     """Per observed variable with replicates and a pointwise log-likelihood: its ``name``, dims and ArviZ's
     LOO-PIT values (``fitstats.loo_pit``), on the draws both groups share."""
-    return _cached(trace, model, "loo_pit", lambda: _loo_pit(trace, model))
+    return _cached(
+        trace,
+        model,
+        "loo_pit",
+        lambda: _loo_pit(predictive(trace, model, seconds, progress), log_likelihood(trace, model, seconds, progress)),
+    )
 
 
-def _loo_pit(trace: TraceView, model: Any) -> list[dict[str, Any]]:
-    replicates, likelihood = predictive(trace, model), log_likelihood(trace, model)
+def _loo_pit(replicates: dict[str, Any], likelihood: dict[str, Any]) -> list[dict[str, Any]]:
     predicted = replicates["posterior_predictive"]
-    try:  # the doctor draws both from thinned posteriors: the replicates' draws are among the likelihood's
-        shared = {"chain": predicted["chain"].values, "draw": predicted["draw"].values}
+    # The doctor computes both on prefixes of one seeded order of draws, the shorter within the longer.
+    draws = np.intersect1d(predicted["draw"].values, likelihood["log_likelihood"]["draw"].values)
+    try:
+        shared = {"chain": predicted["chain"].values, "draw": draws}
         pointwise = likelihood["log_likelihood"].sel(shared)
+        predicted = predicted.sel(shared)
     except (KeyError, ValueError) as exc:
         raise CannotCheck("the posterior predictive draws are not draws of the log_likelihood group") from exc
+    if draws.size * predicted.sizes["chain"] < MIN_DRAWS:
+        raise CannotCheck("the posterior predictive draws and the log_likelihood group share too few draws")
     found = []
     for name in map(str, replicates["observed_data"].data_vars):
         if name not in predicted or name not in pointwise:

@@ -175,6 +175,10 @@ def say(message: str) -> None:
         print(message, file=sys.__stderr__, flush=True)
 
 
+def _indented(step: str) -> None:
+    say(f"  {step}…")
+
+
 def _explainable(error: BaseException) -> BaseException | str:
     """The exception, or its traceback as text when the exception cannot even be turned into a string."""
     try:
@@ -211,7 +215,9 @@ def check_target(spec: str, trace_path: str | None, options: dict) -> list:
     say(f"Checking {len(target.models)} model(s) and {len(traces)} trace(s)…")
     if len(target.models) == 1 and len(traces) == 1:
         (name, model), (trace_name, trace) = *target.models.items(), *traces.items()
-        reports = [check(trace, model=model, source=trace_name, namespace=target.namespace, **options)]
+        reports = [
+            check(trace, model=model, source=trace_name, namespace=target.namespace, progress=_indented, **options)
+        ]
         reports[-1].context["model"]["name"] = name
         return reports
     reports = []

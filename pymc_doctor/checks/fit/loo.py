@@ -54,11 +54,11 @@ def _mcse(result: dict[str, Any]) -> float | None:
     return None if result["mcse"] is None else round(result["mcse"], 4)
 
 
-def detect_high_pareto_k(subject: Subject, max_k: float) -> list[dict[str, Any]]:
+def detect_high_pareto_k(subject: Subject, max_k: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Per observed variable with observations whose Pareto k̂ exceeds ``max_k``: those observations
     (label, coordinates, k̂), worst first, and the LOO result."""
     found = []
-    for result in fitdata.loo(subject.trace, subject.model):
+    for result in fitdata.loo(subject.trace, subject.model, seconds, subject.progress):
         k = np.asarray(result["pareto_k"].values, dtype=np.float64).reshape(-1)
         high = np.flatnonzero(k > max_k)
         if high.size:
@@ -75,14 +75,17 @@ def detect_high_pareto_k(subject: Subject, max_k: float) -> list[dict[str, Any]]
     category="fit",
     severity="warning",
     needs=("trace", "log_likelihood"),
-    params={"max_pareto_k": 0.7},
+    params={"max_pareto_k": 0.7, "draw_seconds": fitdata.DRAW_SECONDS},
 )
-def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
+def high_pareto_k(subject: Subject, max_pareto_k: float, draw_seconds: float) -> Iterator[Finding]:
     """Observations the model cannot predict without having seen them: Pareto k̂ above 0.7 in PSIS-LOO.
 
     What it checks: ArviZ's PSIS-LOO of each observed variable, from the trace's `log_likelihood`
     group or, when it has none (nutpie traces), the log-likelihood computed from the model on a copy of
     the trace; it names each observation whose Pareto k̂ exceeds the threshold by its coordinates.
+    Computing from the model takes at most `draw_seconds` (default 30 s, for all the fit rules
+    together) on a seeded subset of the draws; when it is spent, the rules left say so in the
+    report's not-checked list.
 
     Why it matters: a high k̂ means the posterior changes a lot when that observation is left out: it
     is an outlier for this likelihood, or highly influential, and the LOO estimate for it (and the
@@ -108,7 +111,7 @@ def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
     `Poisson`) when the observations are outliers; otherwise moment matching (`loo_moment_match`) or
     K-fold cross-validation for those observations.
     """
-    for result in detect_high_pareto_k(subject, max_pareto_k):
+    for result in detect_high_pareto_k(subject, max_pareto_k, draw_seconds):
         flagged = result["observations"]
         lik = likelihood(subject.model, result["name"], tuple(map(str, result["pareto_k"].dims)))
         robust = fixes.WIDER_SPREAD.get(lik.distribution or "")
@@ -160,9 +163,9 @@ def parameter_count(subject: Subject) -> int:
     category="fit",
     severity="warning",
     needs=("trace", "log_likelihood"),
-    params={"max_ploo_ratio": 1.0},
+    params={"max_ploo_ratio": 1.0, "draw_seconds": fitdata.DRAW_SECONDS},
 )
-def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]:
+def loo_complexity(subject: Subject, max_ploo_ratio: float, draw_seconds: float) -> Iterator[Finding]:
     """More effective parameters than the model has: p_loo above the parameter count.
 
     What it checks: the effective number of parameters `p_loo` of ArviZ's PSIS-LOO, summed over the
@@ -176,13 +179,14 @@ def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]
     model so flexible, or priors so weak, that left-out observations are hard to predict.
 
     Threshold: p_loo above `max_ploo_ratio` (default 1) times the number of parameters.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT201).
 
     Example: a Normal regression (3 parameters) of data with three gross outliers: p_loo near 8.
 
     Fix: find the observations with high Pareto k̂ (FIT201) and use a likelihood that accommodates
     them (`StudentT` in place of `Normal`, `NegativeBinomial` in place of `Poisson`).
     """
-    results = fitdata.loo(subject.trace, subject.model)
+    results = fitdata.loo(subject.trace, subject.model, draw_seconds, subject.progress)
     p_loo = sum(r["p_loo"] for r in results)
     parameters = parameter_count(subject)
     if p_loo <= max_ploo_ratio * parameters:

@@ -25,10 +25,11 @@ from pymc_doctor.wording import names
 TAIL = 0.01
 
 
-def checked_variables(subject: Subject) -> list[dict[str, Any]]:
+def checked_variables(subject: Subject, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Per observed variable with replicates: its name, dims, whether it holds counts, the observed values
-    and the p-value of each statistic; draws the replicates from the model when the trace has none."""
-    groups = fitdata.predictive(subject.trace, subject.model)
+    and the p-value of each statistic; draws the replicates from the model when the trace has none, within
+    ``seconds``."""
+    groups = fitdata.predictive(subject.trace, subject.model, seconds, subject.progress)
     found = []
     for name in map(str, groups["observed_data"].data_vars):
         if name not in groups["posterior_predictive"]:
@@ -124,11 +125,11 @@ def _shifted(entry: dict[str, Any], tail: float) -> list[str]:
     return ["mean"] if not tail <= entry["pvalues"]["mean"]["p"] <= 1 - tail else []
 
 
-def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
+def detect_spread(subject: Subject, tail: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Observed variables whose data, or one of whose groups, spread wider than the replicates: a larger sd
     or max, a smaller min."""
     found = []
-    for variable in checked_variables(subject):
+    for variable in checked_variables(subject, seconds):
         wider, groups = _wider(variable, tail), extreme_groups(variable, tail, _wider)
         if wider or groups:
             found.append({**variable, "statistics": wider, "extreme_groups": groups})
@@ -141,14 +142,16 @@ def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
     category="fit",
     severity="warning",
     needs=("trace", "predictive"),
-    params={"ppc_tail": TAIL},
+    params={"ppc_tail": TAIL, "draw_seconds": fitdata.DRAW_SECONDS},
 )
-def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+def predictive_spread(subject: Subject, ppc_tail: float, draw_seconds: float) -> Iterator[Finding]:
     """Data more spread out than the model can reproduce: overdispersion, or heavier tails.
 
     What it checks: for each observed variable, the posterior predictive p-values of the standard
     deviation, maximum and minimum of the data (from the trace's `posterior_predictive` group, or
-    drawn from the model on a copy of the trace when it has none).
+    drawn from the model on a copy of the trace when it has none). Computing from the model takes at
+    most `draw_seconds` (default 30 s, for all the fit rules together) on a seeded subset of the
+    draws; when it is spent, the rules left say so in the report's not-checked list.
 
     Why it matters: a Poisson ties the variance to the mean, a Normal has thin tails; when the data
     spread wider, intervals are too narrow, outliers pull the estimates, and effects look surer than
@@ -165,7 +168,7 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     Fix: a likelihood with a free spread: `NegativeBinomial` in place of `Poisson`, `BetaBinomial` in
     place of `Binomial`, `StudentT` in place of `Normal`.
     """
-    for variable in detect_spread(subject, ppc_tail):
+    for variable in detect_spread(subject, ppc_tail, draw_seconds):
         lik = likelihood(subject.model, variable["name"], variable["dims"])
         kind = "overdispersion" if variable["counts"] else "heavy tails"
         wider = fixes.WIDER_SPREAD.get(lik.distribution or "")
@@ -211,11 +214,11 @@ def _zeros(entry: dict[str, Any], tail: float) -> list[str]:
     return ["zeros"] if zeros_beyond_spread(entry["observed"])[1] < tail else []
 
 
-def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
+def detect_excess_zeros(subject: Subject, tail: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Count variables, or groups of them, with more zeros than the replicates, and more than even a negative
     binomial with the data's mean and variance would give (overdispersion alone, FIT101, explains fewer)."""
     found = []
-    for variable in checked_variables(subject):
+    for variable in checked_variables(subject, seconds):
         whole, groups = _zeros(variable, tail), extreme_groups(variable, tail, _zeros)
         if whole or groups:
             share = zeros_beyond_spread(variable["observed"])[0]
@@ -229,9 +232,9 @@ def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
     category="fit",
     severity="warning",
     needs=("trace", "predictive"),
-    params={"ppc_tail": TAIL},
+    params={"ppc_tail": TAIL, "draw_seconds": fitdata.DRAW_SECONDS},
 )
-def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+def predictive_zeros(subject: Subject, ppc_tail: float, draw_seconds: float) -> Iterator[Finding]:
     """More zeros in count data than the model reproduces: a zero-inflated process.
 
     What it checks: for each observed count variable, the posterior predictive p-value of the share of
@@ -245,6 +248,7 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     below `ppc_tail` of seeing that many zeros under the moment-matched negative binomial. Per group
     along a dim of 2 to 20 levels (`county = X`, 5 observations or more), each level is judged the same
     way at `ppc_tail` shared among the groups, against its own mean and variance, and named.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT101).
 
     Example: counts of which 40% are structural zeros and the rest Poisson(6): 43% zeros observed,
     3% replicated.
@@ -252,7 +256,7 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     Fix: a zero-inflated likelihood (`ZeroInflatedPoisson`, `ZeroInflatedNegativeBinomial`,
     `ZeroInflatedBinomial`), or a hurdle model when zeros and positive counts arise separately.
     """
-    for variable in detect_excess_zeros(subject, ppc_tail):
+    for variable in detect_excess_zeros(subject, ppc_tail, draw_seconds):
         lik = likelihood(subject.model, variable["name"], variable["dims"])
         inflated = fixes.ZERO_INFLATED.get(lik.distribution or "")
         zeros = variable["pvalues"]["zeros"]
@@ -284,9 +288,9 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     category="fit",
     severity="warning",
     needs=("trace", "predictive"),
-    params={"ppc_tail": TAIL},
+    params={"ppc_tail": TAIL, "draw_seconds": fitdata.DRAW_SECONDS},
 )
-def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+def predictive_mean(subject: Subject, ppc_tail: float, draw_seconds: float) -> Iterator[Finding]:
     """The mean of the data lies outside what the model reproduces.
 
     What it checks: for each observed variable, the posterior predictive p-value of the mean.
@@ -297,6 +301,7 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
 
     Threshold: a p-value below `ppc_tail` or above 1 - `ppc_tail` (default 0.01); per group along a
     dim of 2 to 20 levels (`county = X`), at `ppc_tail` shared among the groups.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT101).
 
     Example: a Poisson regression with an identity link whose prior keeps the rate near 1 while the
     counts average 20.
@@ -304,7 +309,7 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     Fix: check the link function and the prior on the intercept, add the missing covariate or offset,
     and plot the posterior predictive against the data.
     """
-    for variable in checked_variables(subject):
+    for variable in checked_variables(subject, draw_seconds):
         mean = variable["pvalues"]["mean"]
         whole = _shifted(variable, ppc_tail)
         variable = {**variable, "statistics": whole, "extreme_groups": extreme_groups(variable, ppc_tail, _shifted)}
