@@ -146,22 +146,26 @@ def _full_groups(model, posterior):
 
 
 def _compile_costs(observations: int) -> dict[str, dict[str, float | bool]]:
-    """Seconds to the first posterior predictive draw and log-likelihood with an empty PyTensor cache, per mode."""
+    """Seconds to the first posterior predictive draw and log-likelihood per mode, in a fresh process with an
+    empty PyTensor cache (cold), then in another reusing the cache the first left (warm, as on later runs)."""
     found: dict[str, dict[str, float | bool]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for what in ("pp", "ll"):
             values = {}
             for mode in ("default", "FAST_RUN"):
-                cache = Path(folder) / f"{what}-{mode}"
-                output = Path(folder) / f"{what}-{mode}.npy"
+                cache, output = Path(folder) / f"{what}-{mode}", Path(folder) / f"{what}-{mode}.npy"
                 env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}"}
                 command = [sys.executable, "-c", COMPILE, str(observations), what, mode, str(output), str(HERE)]
-                process = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-                if process.returncode != 0:
-                    found[f"{what} {mode}"] = {"error": process.stderr.strip().splitlines()[-1]}
-                    continue
-                found[f"{what} {mode}"] = {"seconds": float(process.stdout.strip().splitlines()[-1])}
-                values[mode] = np.load(output)
+                entry: dict[str, float | bool] = {}
+                for state in ("cold", "warm"):
+                    process = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+                    if process.returncode != 0:
+                        entry["error"] = process.stderr.strip().splitlines()[-1]
+                        break
+                    entry[state] = float(process.stdout.strip().splitlines()[-1])
+                found[f"{what} {mode}"] = entry
+                if "error" not in entry:
+                    values[mode] = np.load(output)
             if len(values) == 2:
                 default, fast = values["default"], values["FAST_RUN"]
                 found[f"{what} FAST_RUN"]["identical"] = bool(np.array_equal(default, fast))
@@ -232,9 +236,10 @@ def markdown(result: dict) -> str:
         f"{'; '.join(f'{c}: {r}' for c, r in result['with_model']['skipped'].items()) or 'none'}.",
     ]
     if "compile" in result:
-        lines += ["", "First call in a fresh process with an empty PyTensor cache (seconds):", ""]
+        lines += ["", "First call in a fresh process, with an empty PyTensor cache (cold), then reusing it (warm):", ""]
         for name, found in result["compile"].items():
-            detail = f"{found['seconds']:.2f} s" if "seconds" in found else f"failed: {found['error']}"
+            detail = f"cold {found['cold']:.2f} s, warm {found['warm']:.2f} s" if "warm" in found else "failed"
+            detail += f": {found['error']}" if "error" in found else ""
             if "identical" in found:
                 detail += f" (identical to default: {found['identical']}, max difference {found['max_difference']:.1e})"
             lines.append(f"- `{name}`: {detail}")
@@ -247,7 +252,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="500 observations, one repeat, no compile costs")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument("--compile-only", action="store_true", help="Only the compile costs.")
     args = parser.parse_args()
+    if args.compile_only:
+        print(json.dumps(_compile_costs(args.observations), indent=2))
+        return
     if args.smoke:
         args.observations, args.repeats = 500, 1
     result = run(args.observations, args.repeats, compile_costs=not args.smoke)
