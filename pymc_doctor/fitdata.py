@@ -211,7 +211,9 @@ def _log_likelihood(trace: TraceView, model: Any, seconds: float, progress: Prog
                 progressbar=False,
             ),
         )
-        return computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_likelihood"]
+        found = computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_likelihood"]
+        # PyMC 5 numbers the draws afresh (0, 1, ...): they are the posterior's, which the replicates share.
+        return found.assign_coords(chain=posterior["chain"].values, draw=posterior["draw"].values)
 
     limit = draw_limit(model, MAX_LIKELIHOOD_DRAWS)
     found, posterior, took = _within_budget(trace, model, "pointwise log-likelihood", limit, compute, seconds, progress)

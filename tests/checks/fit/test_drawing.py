@@ -111,3 +111,16 @@ def test_the_faster_compile_mode_draws_the_same_replicates():
         for kwargs in ({}, compat.fast_compile())
     ]
     assert drawn[0].identical(drawn[1])
+
+
+@pytest.mark.slow
+def test_computed_groups_keep_the_labels_of_the_posterior_draws_they_come_from():
+    from tests.checks.fit.helpers import check
+    from tests.checks.fit.models import MODELS
+
+    trace = container("overdispersed", without=("posterior_predictive", "log_likelihood"))
+    data = fitdata.log_likelihood(compat.trace_view(trace), MODELS["overdispersed"]())
+    labels = data["posterior"]["draw"].values
+    assert list(data["log_likelihood"]["draw"].values) == list(labels) and labels.max() >= labels.size
+    report = check(trace, "overdispersed", select=["FIT301"])  # replicates and log-likelihood matched by label
+    assert report.checks_run == ["FIT301"] and "INT001" not in {f.code for f in report.findings}
