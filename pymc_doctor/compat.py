@@ -67,17 +67,6 @@ def library_versions() -> dict[str, str]:
 
 
 @cache
-def fast_compile() -> dict[str, Any]:
-    """Keywords for ``pm.sample_posterior_predictive`` that compile with PyTensor's C backend where PyMC
-    defaults to Numba (PyMC 6): the same draws, without Numba's compile time (benchmarks/README.md)."""
-    try:
-        major = Version(distribution_version("pymc") or "0").major
-    except InvalidVersion:
-        major = 0
-    return {"compile_kwargs": {"mode": "FAST_RUN"}} if major >= 6 else {}
-
-
-@cache
 def arviz_major() -> int:
     try:
         return Version(distribution_version("arviz") or "0").major

@@ -34,7 +34,7 @@ MAX_LIKELIHOOD_DRAWS = 2000
 VALUE_BUDGET = 20_000_000
 MIN_DRAWS = 20
 # The seconds the doctor spends at most computing from the model per trace, both groups together: the compile
-# (18 s for the posterior predictive on PyMC 6's Numba backend, cold) and then the draws.
+# (3 to 8 s per group for a regression with an empty PyTensor cache, benchmarks/README.md) and then the draws.
 DRAW_SECONDS = 30.0
 # Of the time the first draws say the rest may take, the share planned: the estimate includes the compile.
 PLANNED_SHARE = 0.8
@@ -167,7 +167,6 @@ def _predictive(trace: TraceView, model: Any, seconds: float, progress: Progress
                 random_seed=PREDICTIVE_SEED + part,
                 progressbar=False,
                 extend_inferencedata=False,
-                **compat.fast_compile(),
             ),
         )
         found = compat.trace_groups(drawn)

@@ -95,25 +95,6 @@ def test_the_command_says_on_standard_error_that_it_computes_from_the_model(tmp_
 
 
 @pytest.mark.slow
-def test_the_faster_compile_mode_draws_the_same_replicates():
-    import pymc as pm
-
-    from tests.checks.fit.models import MODELS
-
-    model = MODELS["poisson"]()
-    posterior = compat.arviz_container(
-        {"posterior": fitdata.thinned(compat.trace_groups(container("poisson"))["posterior"], 50)}
-    )
-    drawn = [
-        compat.trace_groups(
-            pm.sample_posterior_predictive(posterior, model=model, random_seed=3, progressbar=False, **kwargs)
-        )["posterior_predictive"]["y"]
-        for kwargs in ({}, compat.fast_compile())
-    ]
-    assert drawn[0].identical(drawn[1])
-
-
-@pytest.mark.slow
 def test_computed_groups_keep_the_labels_of_the_posterior_draws_they_come_from():
     from tests.checks.fit.helpers import check
     from tests.checks.fit.models import MODELS
