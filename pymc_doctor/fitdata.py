@@ -36,8 +36,10 @@ MIN_DRAWS = 20
 # The seconds the doctor spends at most computing from the model per trace, both groups together: the compile
 # (3 to 8 s per group for a regression with an empty PyTensor cache, benchmarks/README.md) and then the draws.
 DRAW_SECONDS = 30.0
-# Of the time the first draws say the rest may take, the share planned: the estimate includes the compile.
+# Of the time left, the share the next call may plan to take, at the time per draw of the last.
 PLANNED_SHARE = 0.8
+# Calls to PyMC at most: the first pays the compile, the second times the draws, the third takes the rest.
+CALLS = 3
 # Groups along a dim, judged on their own: a categorical coordinate of few levels, each with enough data.
 MAX_GROUPS = 20
 MIN_GROUP = 5
@@ -110,9 +112,11 @@ def _within_budget(
     progress: Progress | None,
 ) -> tuple[xr.Dataset, xr.Dataset, float]:
     """``compute(posterior, part)`` on a seeded subset of at most ``most`` posterior draws, within what is left
-    of ``seconds`` for this trace and model: on ``MIN_DRAWS`` draws first, then on as many more as the time
-    those took says fit. The results joined along ``draw``, the posterior draws used, and the seconds taken;
-    raises CannotCheck when the budget is spent before it starts."""
+    of ``seconds`` for this trace and model, in up to ``CALLS`` calls: ``MIN_DRAWS`` draws first (which pay
+    the compile), then as many as the last call's time per draw says fit, twice (the second call times the
+    draws without the compile, so that the third can take the rest). The results joined along ``draw``, the
+    posterior draws used, and the seconds taken; raises CannotCheck when the budget is spent before it starts.
+    When the budget binds, how many draws are used depends on the machine's speed."""
     clock = _clock(trace, model)
     left = seconds - clock[0]
     if left <= 0:
@@ -123,17 +127,19 @@ def _within_budget(
     posterior = trace.posterior
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     order, per_chain = subset_order(draws), max(1, min(draws, most // chains))
-    first = min(per_chain, -(-MIN_DRAWS // chains))
     if progress is not None:
         progress(f"computing the {what} from the model for the fit checks (at most {left:.0f} s)")
     start = time.perf_counter()
-    used = [posterior.isel(draw=np.sort(order[:first]))]
-    parts = [compute(used[0], 0)]
-    took = time.perf_counter() - start
-    more = min(per_chain - first, int(PLANNED_SHARE * (left - took) / max(took, 1e-3) * first))
-    if more > 0:
-        used.append(posterior.isel(draw=np.sort(order[first : first + more])))
-        parts.append(compute(used[1], 1))
+    used: list[xr.Dataset] = []
+    parts: list[xr.Dataset] = []
+    taken, size = 0, min(per_chain, -(-MIN_DRAWS // chains))
+    while size > 0 and len(parts) < CALLS:
+        used.append(posterior.isel(draw=np.sort(order[taken : taken + size])))
+        called = time.perf_counter()
+        parts.append(compute(used[-1], len(parts)))
+        per_draw = max(time.perf_counter() - called, 1e-3) / size
+        taken += size
+        size = min(per_chain - taken, int(PLANNED_SHARE * (left - (time.perf_counter() - start)) / per_draw))
     elapsed = time.perf_counter() - start
     clock[0] += elapsed
     joined = xr.concat(parts, dim="draw").sortby("draw") if len(parts) > 1 else parts[0]

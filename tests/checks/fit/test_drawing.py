@@ -18,12 +18,12 @@ from tests.checks.fit.helpers import container
 
 
 def _slow_compute(per_draw: float):
-    """A stand-in for PyMC: ``per_draw`` seconds per posterior draw, after a 0.1 s compile."""
+    """A stand-in for PyMC: ``per_draw`` seconds per posterior draw, after a 0.1 s compile on the first call."""
     calls = []
 
     def compute(posterior, part):
         calls.append(posterior["draw"].values)
-        time.sleep(0.1 + per_draw * posterior.sizes["chain"] * posterior.sizes["draw"])
+        time.sleep((0.1 if part == 0 else 0) + per_draw * posterior.sizes["chain"] * posterior.sizes["draw"])
         return posterior
 
     return compute, calls
@@ -35,15 +35,23 @@ def test_the_draws_fit_in_the_budget_and_the_next_computation_is_refused():
     start = time.perf_counter()
     found, used, _ = fitdata._within_budget(trace, None, "draws", 2000, compute, 1.5, None)
     assert time.perf_counter() - start < 1.5
-    first, rest = calls
-    assert first.size == fitdata.MIN_DRAWS // 2 and 0 < rest.size < 1000 - first.size  # thinned by the clock
-    assert not set(first) & set(rest) and list(used["draw"].values) == sorted({*first, *rest})
-    assert found.identical(used)
+    first, second, _ = calls  # the compile, the time per draw, the rest of the budget
+    assert first.size == fitdata.MIN_DRAWS // 2 and second.size > first.size
+    taken = np.concatenate(calls)
+    assert taken.size == len(set(taken)) < 1000  # thinned by the clock, each draw once
+    assert list(used["draw"].values) == sorted(taken) and found.identical(used)
     assert fitdata._clock(trace, None)[0] > 0.5  # spent, on this trace and model
-    with pytest.raises(
-        CannotCheck, match=r"took \d\.\d s, all of the 0.5 s allowed \(raise the threshold draw_seconds"
-    ):
+    refused = r"took \d\.\d s, all of the 0.5 s allowed \(raise the threshold draw_seconds"
+    with pytest.raises(CannotCheck, match=refused):
         fitdata._within_budget(trace, None, "log-likelihood", 2000, compute, 0.5, None)
+
+
+def test_a_quick_model_gets_every_draw_up_to_the_limit():
+    trace = compat.trace_view(container("poisson"))
+    compute, calls = _slow_compute(0.00001)
+    _, used, _ = fitdata._within_budget(trace, None, "draws", 600, compute, 30.0, None)
+    assert len(calls) == 2 and used.sizes["draw"] == 300  # the seeded subset of 300 draws per chain, in two calls
+    assert list(used["draw"].values) == sorted(fitdata.subset_order(1000)[:300])
 
 
 def test_subsets_are_seeded_and_nested():
@@ -95,13 +103,14 @@ def test_the_command_says_on_standard_error_that_it_computes_from_the_model(tmp_
 
 
 @pytest.mark.slow
-def test_computed_groups_keep_the_labels_of_the_posterior_draws_they_come_from():
+def test_computed_groups_keep_the_labels_of_the_posterior_draws_they_come_from(monkeypatch):
     from tests.checks.fit.helpers import check
     from tests.checks.fit.models import MODELS
 
+    monkeypatch.setattr(fitdata, "MAX_LIKELIHOOD_DRAWS", 400)  # a subset of 200 of each chain's 1,000 draws
     trace = container("overdispersed", without=("posterior_predictive", "log_likelihood"))
     data = fitdata.log_likelihood(compat.trace_view(trace), MODELS["overdispersed"]())
     labels = data["posterior"]["draw"].values
-    assert list(data["log_likelihood"]["draw"].values) == list(labels) and labels.max() >= labels.size
+    assert list(data["log_likelihood"]["draw"].values) == list(labels) and labels.max() > 2 * labels.size
     report = check(trace, "overdispersed", select=["FIT301"])  # replicates and log-likelihood matched by label
     assert report.checks_run == ["FIT301"] and "INT001" not in {f.code for f in report.findings}
