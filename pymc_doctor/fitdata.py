@@ -86,6 +86,11 @@ def _cached(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) 
     return results[slot]
 
 
+def once(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per trace, model and ``key``, for what several rules read (a CannotCheck too)."""
+    return _cached(trace, model, key, compute)
+
+
 def _drawn_by_pymc(what: str, function: Callable[[], Any]) -> Any:
     """Run a PyMC function quietly; its failure (a model that does not match the trace) says why."""
     try:

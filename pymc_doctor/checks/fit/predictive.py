@@ -28,7 +28,11 @@ TAIL = 0.01
 def checked_variables(subject: Subject, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Per observed variable with replicates: its name, dims, whether it holds counts, the observed values
     and the p-value of each statistic; draws the replicates from the model when the trace has none, within
-    ``seconds``."""
+    ``seconds``. Computed once per trace and model for the three rules."""
+    return fitdata.once(subject.trace, subject.model, "pvalues", lambda: _checked_variables(subject, seconds))
+
+
+def _checked_variables(subject: Subject, seconds: float) -> list[dict[str, Any]]:
     groups = fitdata.predictive(subject.trace, subject.model, seconds, subject.progress)
     found = []
     for name in map(str, groups["observed_data"].data_vars):
