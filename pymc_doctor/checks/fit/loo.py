@@ -102,7 +102,8 @@ def high_pareto_k(subject: Subject, max_pareto_k: float, draw_seconds: float) ->
     divided by ArviZ's relative efficiency r_eff (the posterior's mean ESS over the draws) it is the
     squared MCSE of elpd_loo_i, and their sum's root is that of elpd_loo. Where any k̂ exceeds
     min(1 - 1/log10(S), 0.7) for S draws the estimate is not reliable, and, as R's `mcse_loo`, none
-    is given.
+    is given. Neither ArviZ line computes it. As R's, the sum treats the observations' errors as
+    independent; they share the draws, so elpd_loo spreads somewhat more over reruns than it says.
 
     Example: a Normal regression of 150 points of which three sit 20 noise sds off the line: k̂ above
     0.7 for exactly those three.
