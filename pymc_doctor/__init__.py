@@ -30,6 +30,7 @@ def check(
     thresholds: dict[str, Any] | None = None,
     source: str | None = None,
     namespace: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Check a trace, a model, or both.
 
@@ -40,6 +41,8 @@ def check(
     ``thresholds`` overrides rule parameters by name (``{"max_rhat": 1.05}``; see ``pymc-doctor rules``).
     ``source`` names the trace in reports (by default its file name or type). ``namespace`` holds the
     user's variables, to trace data back to DataFrames and name arrays (by default the caller's).
+    ``progress``, when given, is told before a check computes from the model (the fit checks' posterior
+    predictive draws and log-likelihood, at most ``draw_seconds``, 30 s, in all).
     Raises ``pymc_doctor.compat.TraceError`` when the input cannot be read as a trace.
     """
     if _is_model(idata):
@@ -54,7 +57,7 @@ def check(
 
     # Reading the trace and describing the model call into the libraries too: none of them speaks past the doctor.
     with quiet("pymc", "pytensor", "arviz"):
-        return _check(idata, model, select, ignore, thresholds, source, namespace)
+        return _check(idata, model, select, ignore, thresholds, source, namespace, progress)
 
 
 def lint(
@@ -116,7 +119,7 @@ def _name_of(model: Any, namespace: dict[str, Any] | None) -> str | None:
     return next((name for name, value in namespace.items() if value is model and not name.startswith("_")), None)
 
 
-def _check(idata, model, select, ignore, thresholds, source, namespace) -> Report:
+def _check(idata, model, select, ignore, thresholds, source, namespace, progress=None) -> Report:
     from pathlib import Path
 
     from pymc_doctor.compat import trace_view
@@ -129,7 +132,7 @@ def _check(idata, model, select, ignore, thresholds, source, namespace) -> Repor
         if source is None:
             source = Path(idata).name if isinstance(idata, (str, Path)) else type(idata).__name__
         trace = trace_view(idata, source=source)
-    subject = Subject(trace=trace, model=model, model_name=_name_of(model, namespace))
+    subject = Subject(trace=trace, model=model, model_name=_name_of(model, namespace), progress=progress)
     if model is None:
         return Report.of(run_checks(subject, select=select, ignore=ignore, thresholds=thresholds))
     from pymc_doctor.modelgraph import describe, session

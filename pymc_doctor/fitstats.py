@@ -20,6 +20,11 @@ PIT_SEED = 20261202
 BAND_TRIALS = 1000
 # ECDF evaluation points in (0, 1): enough to see its shape, few enough to keep the band cheap.
 BAND_POINTS = 100
+# R loo's mcse_elpd: normal draws per observation whose log's variance is that of elpd_loo_i.
+MCSE_NORMAL_DRAWS = 1000
+MCSE_SEED = 20261202
+# Observations whose normal draws are held at once (8 MB), so that 10,000 observations stay cheap in memory.
+MCSE_CHUNK = 1000
 
 
 def is_count(values: np.ndarray) -> bool:
@@ -85,22 +90,99 @@ def negative_binomial_zeros(mean: float, variance: float) -> float:
     return float((alpha / (alpha + mean)) ** alpha)
 
 
-def loo(groups: Mapping[str, Any], var_name: str) -> dict[str, Any]:
-    """ArviZ's PSIS-LOO of one observed variable from the ``posterior`` and ``log_likelihood`` groups:
-    ``elpd``, its standard error ``se``, ``p_loo`` and the pointwise Pareto ``pareto_k`` (a DataArray with
-    the variable's dims)."""
+def psis_loo(groups: Mapping[str, Any], var_name: str) -> tuple[Any, np.ndarray, np.ndarray, float]:
+    """ArviZ's PSIS-LOO result for one observed variable, with the (draw, observation) arrays of its
+    log-likelihood and of the normalized PSIS log weights ArviZ used, and its relative efficiency r_eff."""
+    stats = compat.arviz_stats()
+    pointwise = groups["log_likelihood"][var_name]
+    dims = ("chain", "draw", *(d for d in pointwise.dims if d not in ("chain", "draw")))
+    log_lik = np.asarray(pointwise.transpose(*dims).values, dtype=np.float64).reshape(-1, _observations(pointwise))
+    r_eff = relative_efficiency(groups["posterior"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ArviZ warns about high k, which is what the rule reports
-        result = compat.arviz_stats().loo(compat.arviz_container(groups), pointwise=True, var_name=var_name)
+        result = stats.loo(compat.arviz_container(groups), pointwise=True, var_name=var_name)
+        if compat.arviz_major() >= 1:
+            log_weights = result.log_weights.transpose(*dims).values
+        else:  # ArviZ 0.x keeps its weights to itself: the same PSIS with the same r_eff gives them
+            stacked = pointwise.transpose(*dims).stack(__sample__=("chain", "draw"))
+            log_weights = stats.psislw(-stacked, r_eff)[0].transpose("__sample__", *dims[2:]).values
+    return result, log_lik, log_weights.reshape(log_lik.shape), r_eff
+
+
+def loo(groups: Mapping[str, Any], var_name: str) -> dict[str, Any]:
+    """ArviZ's PSIS-LOO of one observed variable from the ``posterior`` and ``log_likelihood`` groups:
+    ``elpd``, its standard error ``se``, ``p_loo``, the pointwise Pareto ``pareto_k`` (a DataArray with
+    the variable's dims), and the Monte Carlo standard error of elpd_loo ``mcse`` (``mcse_elpd_loo``; None
+    where a k̂ exceeds the threshold that makes it unreliable)."""
+    result, log_lik, log_weights, r_eff = psis_loo(groups, var_name)
     # ArviZ 1.x names the estimates `elpd` and `p`; 0.x `elpd_loo` and `p_loo`.
     elpd = getattr(result, "elpd", None)
     p_loo = getattr(result, "p", None)
+    pareto_k = result["pareto_k"] if elpd is None else result.pareto_k
     return {
         "elpd": float(result["elpd_loo"] if elpd is None else elpd),
         "se": float(result["se"] if elpd is None else result.se),
         "p_loo": float(result["p_loo"] if p_loo is None else p_loo),
-        "pareto_k": result["pareto_k"] if elpd is None else result.pareto_k,
+        "pareto_k": pareto_k,
+        "mcse": mcse_elpd_loo(log_lik, log_weights, r_eff, np.asarray(pareto_k.values)),
     }
+
+
+def _observations(pointwise: Any) -> int:
+    return int(np.prod([size for dim, size in pointwise.sizes.items() if dim not in ("chain", "draw")]))
+
+
+def relative_efficiency(posterior: Any) -> float:
+    """The relative efficiency ArviZ's ``loo`` uses (both lines): the mean over the posterior's elements of
+    their ESS for the mean, over the number of draws; 1 for a single chain."""
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    if chains == 1:
+        return 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ess = compat.arviz_stats().ess(posterior, method="mean")
+    return float(np.hstack([ess[name].values.reshape(-1) for name in ess.data_vars]).mean() / (chains * draws))
+
+
+def khat_threshold(draws: int) -> float:
+    """The Pareto k̂ above which PSIS estimates are unreliable for ``draws`` draws: min(1 - 1/log10(S), 0.7)."""
+    return min(1 - 1 / np.log10(draws), 0.7)
+
+
+def mcse_elpd_pointwise(log_lik: np.ndarray, log_weights: np.ndarray, r_eff: float) -> np.ndarray:
+    """R loo's ``mcse_elpd``: per observation (columns of the (draw, observation) arrays), the Monte Carlo
+    standard error of elpd_loo_i = log E_loo[p(y_i | θ)].
+
+    The variance of the PSIS estimate of E_loo[p] is Σ_s w_s² (p_s - E_loo[p])² (normalized weights w);
+    the variance of its log is that of log z over normal draws z > 0 with this mean and variance (seeded);
+    divided by ``r_eff`` for the draws' autocorrelation. Each column is scaled by its largest likelihood
+    first, which leaves the log's variance as it is and keeps tiny densities from underflowing.
+    """
+    scaled = np.exp(log_lik - log_lik.max(axis=0))
+    weights = np.exp(log_weights)
+    mean = (weights * scaled).sum(axis=0)
+    sd = np.sqrt((weights**2 * (scaled - mean) ** 2).sum(axis=0))
+    rng = np.random.default_rng(MCSE_SEED)
+    variance = np.empty(mean.size)
+    for start in range(0, mean.size, MCSE_CHUNK):
+        part = slice(start, start + MCSE_CHUNK)
+        z = rng.normal(mean[part, None], sd[part, None], size=(mean[part].size, MCSE_NORMAL_DRAWS))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            logs = np.where(z > 0, np.log(np.abs(z)), np.nan)
+            variance[part] = np.nanvar(logs, axis=1, ddof=1)
+    return np.sqrt(variance / r_eff)
+
+
+def mcse_elpd_loo(log_lik: np.ndarray, log_weights: np.ndarray, r_eff: float, pareto_k: np.ndarray) -> float | None:
+    """R loo's ``mcse_loo``: the Monte Carlo standard error of elpd_loo, the root of the sum of the pointwise
+    variances; None where a k̂ exceeds ``khat_threshold`` (the PSIS variance estimate is then unreliable).
+
+    As R's, the sum treats the observations' errors as independent; they share the draws, so where they
+    correlate (a model of few parameters) the spread of elpd_loo over reruns is somewhat wider.
+    """
+    if (np.asarray(pareto_k) > khat_threshold(log_lik.shape[0])).any():
+        return None
+    return float(np.sqrt((mcse_elpd_pointwise(log_lik, log_weights, r_eff) ** 2).sum()))
 
 
 def loo_pit(groups: Mapping[str, Any], var_name: str) -> np.ndarray:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from pymc_doctor import compat
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pymc_doctor.trace import TraceView
 
 
@@ -29,6 +31,8 @@ class Subject:
     env: Any = None  # the environment probes' results
     error: Any = None  # an error's text, parsed (``ErrorText``), for the explain rules
     model_name: str | None = None  # the user's name for the model, which fix code then uses
+    # Told what slow work a check does before it starts it (computing from the model); checks never print.
+    progress: Callable[[str], None] | None = None
 
     def has(self, need: str) -> bool:
         """Whether the part of the subject that ``need`` reads (trace, model, environment) was given at all;

@@ -8,22 +8,21 @@ prints or exits cannot hang or garble the command.
 
 from __future__ import annotations
 
-import codecs
 import importlib
 import json
 import os
 import runpy
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pymc_doctor.childprocess import Tail, stop, wait
 
 RUN_NAME = "__pymc_doctor__"
 # How often a long wait for the child is reported.
@@ -175,6 +174,10 @@ def say(message: str) -> None:
         print(message, file=sys.__stderr__, flush=True)
 
 
+def _indented(step: str) -> None:
+    say(f"  {step}…")
+
+
 def _explainable(error: BaseException) -> BaseException | str:
     """The exception, or its traceback as text when the exception cannot even be turned into a string."""
     try:
@@ -211,7 +214,9 @@ def check_target(spec: str, trace_path: str | None, options: dict) -> list:
     say(f"Checking {len(target.models)} model(s) and {len(traces)} trace(s)…")
     if len(target.models) == 1 and len(traces) == 1:
         (name, model), (trace_name, trace) = *target.models.items(), *traces.items()
-        reports = [check(trace, model=model, source=trace_name, namespace=target.namespace, **options)]
+        reports = [
+            check(trace, model=model, source=trace_name, namespace=target.namespace, progress=_indented, **options)
+        ]
         reports[-1].context["model"]["name"] = name
         return reports
     reports = []
@@ -315,81 +320,29 @@ def check_in_child(
     """
     with tempfile.TemporaryDirectory(prefix="pymc-doctor-") as folder:
         request = {**request, "result": str(Path(folder, "result.json"))}
-        outputs = [(_Tail(Path(folder, "output.log")), relay)]
+        outputs = [(Tail(Path(folder, "output.log")), relay)]
         if progress is not None:
             request["progress"] = str(Path(folder, "progress.log"))
-            outputs.append((_Tail(Path(request["progress"]), lines=True), progress))
+            outputs.append((Tail(Path(request["progress"]), lines=True), progress))
         Path(folder, "request.json").write_text(json.dumps(request), encoding="utf-8")
         command = [sys.executable, "-m", "pymc_doctor.target", str(Path(folder, "request.json"))]
         group = {"start_new_session": True} if os.name == "posix" else {"creationflags": NEW_GROUP}
         with open(Path(folder, "output.log"), "wb") as log:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **group)
             try:
-                _wait(process, outputs, timeout, progress or (lambda note: relay(f"{note}\n")), every)
+                wait(process, outputs, timeout, progress or (lambda note: relay(f"{note}\n")), every)
             except TimeoutError:
                 raise TargetError(
                     f"{request['spec']} did not finish loading and checking within {timeout:g} s and was stopped "
                     "(give it longer with --timeout SECONDS)"
                 ) from None
             finally:
-                _stop(process)
+                stop(process)
         if not Path(request["result"]).exists():
             raise TargetError(
                 f"{request['spec']}: the process loading it stopped without a report ({process.returncode})"
             )
         return json.loads(Path(request["result"]).read_text(encoding="utf-8"))
-
-
-class _Tail:
-    """What a file the child writes has gained since the last look: as it comes, or in whole lines."""
-
-    def __init__(self, path: Path, *, lines: bool = False) -> None:
-        self.path, self.lines, self.position, self.pending = path, lines, 0, ""
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def read(self, final: bool) -> list[str]:
-        chunk = b""
-        with suppress(FileNotFoundError), open(self.path, "rb") as file:
-            file.seek(self.position)
-            chunk = file.read()
-        self.position += len(chunk)
-        text = self.decoder.decode(chunk, final=final)
-        if not self.lines:
-            return [text] if text else []
-        *complete, self.pending = (self.pending + text).split("\n")
-        return [line for line in complete if line]
-
-
-def _wait(process: subprocess.Popen, outputs: list, timeout: float, note_to: Callable[[str], None], every) -> None:
-    """Wait for the child, passing on what it writes and saying every ``every`` seconds that it still runs."""
-    started, note = time.monotonic(), every
-    while True:
-        try:
-            process.wait(timeout=0.2)
-            finished = True
-        except subprocess.TimeoutExpired:
-            finished = False
-        for tail, hear in outputs:
-            for text in tail.read(finished):
-                hear(text)
-        elapsed = time.monotonic() - started
-        if finished:
-            return
-        if elapsed >= timeout:
-            raise TimeoutError
-        if elapsed >= note:
-            note_to(f"… still running ({elapsed:.0f} s; stopped at {timeout:g} s)")
-            note += every
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """End the child and everything it started (its whole process group), if still running."""
-    if os.name == "posix":
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    elif process.poll() is None:
-        process.kill()
-    process.wait()
 
 
 if __name__ == "__main__":

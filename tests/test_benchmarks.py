@@ -140,3 +140,9 @@ def test_larger_than_memory_benchmark_smoke(tmp_path):
     # Read chunk by chunk, the dask run computes exactly what the engine computes on the draws in memory.
     assert results["comparison"]["max_rel_diff_vs_engine_in_memory"] < 1e-12
     assert results["comparison"]["max_rel_diff_vs_arviz"] < 1e-8
+
+
+def test_fit_benchmark_smoke():
+    page = run_script("bench_fit.py", "--smoke")
+    assert "| doctor, trace with the groups" in page and "| PyMC on every draw, then ArviZ as above |" in page
+    assert "not checked: none" in page

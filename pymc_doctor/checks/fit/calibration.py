@@ -32,10 +32,10 @@ SHAPES = {
 TITLES = {"narrow": "too narrow", "wide": "too wide", "high": "shifted up", "low": "shifted down"}
 
 
-def detect_miscalibration(subject: Subject, prob: float) -> list[dict[str, Any]]:
+def detect_miscalibration(subject: Subject, prob: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Observed variables whose LOO-PIT ECDF leaves the simultaneous band at level ``prob``, with its shape."""
     found = []
-    for variable in fitdata.loo_pit(subject.trace, subject.model):
+    for variable in fitdata.loo_pit(subject.trace, subject.model, seconds, subject.progress):
         calibration = fitstats.pit_calibration(variable["pit"], prob)
         if calibration["outside"]:
             found.append({**variable, **calibration})
@@ -63,8 +63,8 @@ def _fix(shape: str, distribution: str | None, name: str) -> tuple[str, str | No
     )
 
 
-@_rule("FIT301", "loo-pit", severity="warning", params={"pit_band_prob": 0.99})
-def loo_pit_calibration(subject: Subject, pit_band_prob: float) -> Iterator[Finding]:
+@_rule("FIT301", "loo-pit", severity="warning", params={"pit_band_prob": 0.99, "draw_seconds": fitdata.DRAW_SECONDS})
+def loo_pit_calibration(subject: Subject, pit_band_prob: float, draw_seconds: float) -> Iterator[Finding]:
     """The leave-one-out predictive distributions are miscalibrated: LOO-PIT values far from uniform.
 
     What it checks: ArviZ's LOO-PIT of each observed variable (the leave-one-out predictive CDF at each
@@ -77,6 +77,7 @@ def loo_pit_calibration(subject: Subject, pit_band_prob: float) -> Iterator[Find
     overconfident. Too wide (an inverted U): they are vaguer than the data warrant. Shifted: biased.
 
     Threshold: the ECDF leaves the band at level `pit_band_prob` (default 0.99) anywhere.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT101).
 
     Example: negative-binomial counts modelled as Poisson: PIT values pile at 0 and 1; too narrow.
 
@@ -84,7 +85,7 @@ def loo_pit_calibration(subject: Subject, pit_band_prob: float) -> Iterator[Find
     in place of `Normal`); too wide, a heavier-tailed likelihood so that outliers stop inflating the
     spread; shifted, the link function, the intercept's prior or a missing covariate.
     """
-    for variable in detect_miscalibration(subject, pit_band_prob):
+    for variable in detect_miscalibration(subject, pit_band_prob, draw_seconds):
         lik = likelihood(subject.model, variable["name"], variable["dims"])
         fix, swap = _fix(variable["shape"], lik.distribution, variable["name"])
         worst = variable["worst"]

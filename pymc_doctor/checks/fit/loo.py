@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pymc_doctor import fitdata
+from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
 from pymc_doctor.finding import Finding
 from pymc_doctor.registry import rule_family
@@ -43,15 +43,24 @@ def observation_labels(pareto_k, name: str) -> list[tuple[str, str]]:
 
 
 def _cost(result: dict[str, Any]) -> str:
+    """The estimate, its errors (of the data's sampling, and Monte Carlo) and what it cost to compute."""
     computed = f", its log-likelihood computed from the model in {result['seconds']:.1f} s" if result["drawn"] else ""
-    return f"elpd_loo {result['elpd']:.1f} (se {result['se']:.1f}) from {result['draws']} draws{computed}"
+    if result["mcse"] is None:
+        mcse = f"its Monte Carlo error not estimable with k̂ above {fitstats.khat_threshold(result['draws']):.2f}"
+    else:
+        mcse = f"Monte Carlo se {result['mcse']:.2g}"
+    return f"elpd_loo {result['elpd']:.1f} (se {result['se']:.1f}, {mcse}) from {result['draws']} draws{computed}"
 
 
-def detect_high_pareto_k(subject: Subject, max_k: float) -> list[dict[str, Any]]:
+def _mcse(result: dict[str, Any]) -> float | None:
+    return None if result["mcse"] is None else round(result["mcse"], 4)
+
+
+def detect_high_pareto_k(subject: Subject, max_k: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Per observed variable with observations whose Pareto k̂ exceeds ``max_k``: those observations
     (label, coordinates, k̂), worst first, and the LOO result."""
     found = []
-    for result in fitdata.loo(subject.trace, subject.model):
+    for result in fitdata.loo(subject.trace, subject.model, seconds, subject.progress):
         k = np.asarray(result["pareto_k"].values, dtype=np.float64).reshape(-1)
         high = np.flatnonzero(k > max_k)
         if high.size:
@@ -62,19 +71,34 @@ def detect_high_pareto_k(subject: Subject, max_k: float) -> list[dict[str, Any]]
     return found
 
 
-@_rule("FIT201", "pareto-k", severity="warning", params={"max_pareto_k": 0.7})
-def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
+@_rule("FIT201", "pareto-k", severity="warning", params={"max_pareto_k": 0.7, "draw_seconds": fitdata.DRAW_SECONDS})
+def high_pareto_k(subject: Subject, max_pareto_k: float, draw_seconds: float) -> Iterator[Finding]:
     """Observations the model cannot predict without having seen them: Pareto k̂ above 0.7 in PSIS-LOO.
 
     What it checks: ArviZ's PSIS-LOO of each observed variable, from the trace's `log_likelihood`
     group or, when it has none (nutpie traces), the log-likelihood computed from the model on a copy of
     the trace; it names each observation whose Pareto k̂ exceeds the threshold by its coordinates.
+    Computing from the model takes at most `draw_seconds` (default 30 s, for all the fit rules
+    together) on a seeded subset of the draws; when it is spent, the rules left say so in the
+    report's not-checked list.
 
     Why it matters: a high k̂ means the posterior changes a lot when that observation is left out: it
     is an outlier for this likelihood, or highly influential, and the LOO estimate for it (and the
     model comparison built on it) is unreliable.
 
     Threshold: k̂ above `max_pareto_k` (default 0.7, Vehtari et al. 2024); above 1 is an error.
+
+    Cost and precision: the message gives elpd_loo with its standard error (the data's sampling
+    variation), the number of draws it read and, where the doctor computed the log-likelihood, how
+    long that took; and the Monte Carlo standard error of elpd_loo as R's loo package computes it
+    (`mcse_elpd_loo`). With normalized PSIS weights w_s and likelihoods p_s = p(y_i | θ_s), the
+    variance of the estimate of E_loo[p] = exp(elpd_loo_i) is V_i = Σ_s w_s² (p_s - E_loo[p])²; the
+    variance of its log is that of log z over 1,000 seeded normal draws z ~ N(E_loo[p], V_i) (z > 0);
+    divided by ArviZ's relative efficiency r_eff (the posterior's mean ESS over the draws) it is the
+    squared MCSE of elpd_loo_i, and their sum's root is that of elpd_loo. Where any k̂ exceeds
+    min(1 - 1/log10(S), 0.7) for S draws the estimate is not reliable, and, as R's `mcse_loo`, none
+    is given. Neither ArviZ line computes it. As R's, the sum treats the observations' errors as
+    independent; they share the draws, so elpd_loo spreads somewhat more over reruns than it says.
 
     Example: a Normal regression of 150 points of which three sit 20 noise sds off the line: k̂ above
     0.7 for exactly those three.
@@ -83,7 +107,7 @@ def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
     `Poisson`) when the observations are outliers; otherwise moment matching (`loo_moment_match`) or
     K-fold cross-validation for those observations.
     """
-    for result in detect_high_pareto_k(subject, max_pareto_k):
+    for result in detect_high_pareto_k(subject, max_pareto_k, draw_seconds):
         flagged = result["observations"]
         lik = likelihood(subject.model, result["name"], tuple(map(str, result["pareto_k"].dims)))
         robust = fixes.WIDER_SPREAD.get(lik.distribution or "")
@@ -107,6 +131,7 @@ def high_pareto_k(subject: Subject, max_pareto_k: float) -> Iterator[Finding]:
                 "count": len(flagged),
                 "elpd_loo": round(result["elpd"], 3),
                 "se": round(result["se"], 3),
+                "mcse_elpd_loo": _mcse(result),
                 "p_loo": round(result["p_loo"], 3),
                 "draws": result["draws"],
                 "seconds": round(result["seconds"], 2),
@@ -128,8 +153,10 @@ def parameter_count(subject: Subject) -> int:
     return int(sum(trace.posterior[name].size // (trace.chains * trace.draws) for name in trace.variable_names()))
 
 
-@_rule("FIT202", "loo-complexity", severity="warning", params={"max_ploo_ratio": 1.0})
-def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]:
+@_rule(
+    "FIT202", "loo-complexity", severity="warning", params={"max_ploo_ratio": 1.0, "draw_seconds": fitdata.DRAW_SECONDS}
+)
+def loo_complexity(subject: Subject, max_ploo_ratio: float, draw_seconds: float) -> Iterator[Finding]:
     """More effective parameters than the model has: p_loo above the parameter count.
 
     What it checks: the effective number of parameters `p_loo` of ArviZ's PSIS-LOO, summed over the
@@ -143,13 +170,14 @@ def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]
     model so flexible, or priors so weak, that left-out observations are hard to predict.
 
     Threshold: p_loo above `max_ploo_ratio` (default 1) times the number of parameters.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT201).
 
     Example: a Normal regression (3 parameters) of data with three gross outliers: p_loo near 8.
 
     Fix: find the observations with high Pareto k̂ (FIT201) and use a likelihood that accommodates
     them (`StudentT` in place of `Normal`, `NegativeBinomial` in place of `Poisson`).
     """
-    results = fitdata.loo(subject.trace, subject.model)
+    results = fitdata.loo(subject.trace, subject.model, draw_seconds, subject.progress)
     p_loo = sum(r["p_loo"] for r in results)
     parameters = parameter_count(subject)
     if p_loo <= max_ploo_ratio * parameters:
@@ -168,6 +196,7 @@ def loo_complexity(subject: Subject, max_ploo_ratio: float) -> Iterator[Finding]
             "parameters": parameters,
             "observations": observations,
             "elpd_loo": {r["name"]: round(r["elpd"], 3) for r in results},
+            "mcse_elpd_loo": {r["name"]: _mcse(r) for r in results},
         },
         fix="Look at the observations with high Pareto k̂ (FIT201) and the posterior predictive checks "
         "(FIT101): a likelihood with heavier tails or a free dispersion usually brings p_loo down.",

@@ -27,10 +27,15 @@ _rule = rule_family("fit", needs=("trace", "predictive"))
 TAIL = 0.01
 
 
-def checked_variables(subject: Subject) -> list[dict[str, Any]]:
+def checked_variables(subject: Subject, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Per observed variable with replicates: its name, dims, whether it holds counts, the observed values
-    and the p-value of each statistic; draws the replicates from the model when the trace has none."""
-    groups = fitdata.predictive(subject.trace, subject.model)
+    and the p-value of each statistic; draws the replicates from the model when the trace has none, within
+    ``seconds``. Computed once per trace and model for the three rules."""
+    return fitdata.once(subject.trace, subject.model, "pvalues", lambda: _checked_variables(subject, seconds))
+
+
+def _checked_variables(subject: Subject, seconds: float) -> list[dict[str, Any]]:
+    groups = fitdata.predictive(subject.trace, subject.model, seconds, subject.progress)
     found = []
     for name in map(str, groups["observed_data"].data_vars):
         if name not in groups["posterior_predictive"]:
@@ -43,7 +48,11 @@ def checked_variables(subject: Subject) -> list[dict[str, Any]]:
             continue
         observed, replicated = observed[kept], replicated[:, kept]
         by_group = [
-            {"label": label, "pvalues": fitstats.predictive_pvalues(replicated[:, mask[kept]], observed[mask[kept]])}
+            {
+                "label": label,
+                "observed": observed[mask[kept]],
+                "pvalues": fitstats.predictive_pvalues(replicated[:, mask[kept]], observed[mask[kept]]),
+            }
             for label, mask in fitdata.groups_of(groups["observed_data"][name])
             if mask[kept].sum() >= 2
         ]
@@ -87,12 +96,12 @@ def _evidence(variable: dict[str, Any], statistics: list[str]) -> dict[str, Any]
 
 
 def extreme_groups(variable: dict[str, Any], tail: float, test: Any) -> list[dict[str, Any]]:
-    """The variable's groups (``county = X``) whose statistics ``test(pvalues, tail)`` flags, at the tail
+    """The variable's groups (``county = X``) whose statistics ``test(group, tail)`` flags, at the tail
     shared among the groups (Bonferroni), so that twenty healthy groups do not fire by chance."""
     shared = tail / max(len(variable["groups"]), 1)
     found = []
     for group in variable["groups"]:
-        statistics = test(group["pvalues"], shared)
+        statistics = test(group, shared)
         if statistics:
             found.append({**group, "statistics": statistics})
     return found
@@ -111,33 +120,39 @@ def _where(variable: dict[str, Any]) -> str:
     return f" ({', '.join(g['label'] for g in variable['extreme_groups'])})"
 
 
-def _wider(p: dict[str, dict[str, float]], tail: float) -> list[str]:
+def _wider(entry: dict[str, Any], tail: float) -> list[str]:
+    """The statistics of a variable or group (``entry``) that spread wider than its replicates."""
+    p = entry["pvalues"]
     wider = [s for s in ("sd", "max") if s in p and p[s]["p"] < tail]
     return wider + (["min"] if "min" in p and p["min"]["p"] > 1 - tail else [])
 
 
-def _shifted(p: dict[str, dict[str, float]], tail: float) -> list[str]:
-    return ["mean"] if not tail <= p["mean"]["p"] <= 1 - tail else []
+def _shifted(entry: dict[str, Any], tail: float) -> list[str]:
+    return ["mean"] if not tail <= entry["pvalues"]["mean"]["p"] <= 1 - tail else []
 
 
-def detect_spread(subject: Subject, tail: float) -> list[dict[str, Any]]:
+def detect_spread(subject: Subject, tail: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
     """Observed variables whose data, or one of whose groups, spread wider than the replicates: a larger sd
     or max, a smaller min."""
     found = []
-    for variable in checked_variables(subject):
-        wider, groups = _wider(variable["pvalues"], tail), extreme_groups(variable, tail, _wider)
+    for variable in checked_variables(subject, seconds):
+        wider, groups = _wider(variable, tail), extreme_groups(variable, tail, _wider)
         if wider or groups:
             found.append({**variable, "statistics": wider, "extreme_groups": groups})
     return found
 
 
-@_rule("FIT101", "predictive-spread", severity="warning", params={"ppc_tail": TAIL})
-def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+@_rule(
+    "FIT101", "predictive-spread", severity="warning", params={"ppc_tail": TAIL, "draw_seconds": fitdata.DRAW_SECONDS}
+)
+def predictive_spread(subject: Subject, ppc_tail: float, draw_seconds: float) -> Iterator[Finding]:
     """Data more spread out than the model can reproduce: overdispersion, or heavier tails.
 
     What it checks: for each observed variable, the posterior predictive p-values of the standard
     deviation, maximum and minimum of the data (from the trace's `posterior_predictive` group, or
-    drawn from the model on a copy of the trace when it has none).
+    drawn from the model on a copy of the trace when it has none). Computing from the model takes at
+    most `draw_seconds` (default 30 s, for all the fit rules together) on a seeded subset of the
+    draws; when it is spent, the rules left say so in the report's not-checked list.
 
     Why it matters: a Poisson ties the variance to the mean, a Normal has thin tails; when the data
     spread wider, intervals are too narrow, outliers pull the estimates, and effects look surer than
@@ -154,7 +169,7 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     Fix: a likelihood with a free spread: `NegativeBinomial` in place of `Poisson`, `BetaBinomial` in
     place of `Binomial`, `StudentT` in place of `Normal`.
     """
-    for variable in detect_spread(subject, ppc_tail):
+    for variable in detect_spread(subject, ppc_tail, draw_seconds):
         lik = likelihood(subject.model, variable["name"], variable["dims"])
         kind = "overdispersion" if variable["counts"] else "heavy tails"
         wider = fixes.WIDER_SPREAD.get(lik.distribution or "")
@@ -182,27 +197,40 @@ def predictive_spread(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
         )
 
 
-def detect_excess_zeros(subject: Subject, tail: float) -> list[dict[str, Any]]:
-    """Count variables with more zeros than the replicates, and more than even a negative binomial with
-    the data's mean and variance would give (overdispersion alone, FIT101, explains fewer)."""
+def zeros_beyond_spread(observed: np.ndarray) -> tuple[float, float]:
+    """The share of zeros a negative binomial with the data's mean and variance gives, and the probability of
+    seeing at least as many zeros as ``observed`` holds under it (a binomial tail)."""
     from scipy import stats
 
+    share = fitstats.negative_binomial_zeros(float(observed.mean()), float(observed.var()))
+    return share, float(stats.binom.sf(int((observed == 0).sum()) - 1, observed.size, share))
+
+
+def _zeros(entry: dict[str, Any], tail: float) -> list[str]:
+    """``["zeros"]`` when a variable or group (``entry``) has more zeros than its replicates, and more than
+    overdispersion alone explains."""
+    zeros = entry["pvalues"].get("zeros")
+    if zeros is None or zeros["p"] >= tail:
+        return []
+    return ["zeros"] if zeros_beyond_spread(entry["observed"])[1] < tail else []
+
+
+def detect_excess_zeros(subject: Subject, tail: float, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
+    """Count variables, or groups of them, with more zeros than the replicates, and more than even a negative
+    binomial with the data's mean and variance would give (overdispersion alone, FIT101, explains fewer)."""
     found = []
-    for variable in checked_variables(subject):
-        zeros = variable["pvalues"].get("zeros")
-        if zeros is None or zeros["p"] >= tail:
-            continue
-        observed = variable["observed"]
-        spread_share = fitstats.negative_binomial_zeros(float(observed.mean()), float(observed.var()))
-        count = int((observed == 0).sum())
-        beyond_spread = float(stats.binom.sf(count - 1, observed.size, spread_share))
-        if beyond_spread < tail:
-            found.append({**variable, "zeros": count, "spread_share": spread_share, "beyond_spread": beyond_spread})
+    for variable in checked_variables(subject, seconds):
+        whole, groups = _zeros(variable, tail), extreme_groups(variable, tail, _zeros)
+        if whole or groups:
+            share = zeros_beyond_spread(variable["observed"])[0]
+            found.append({**variable, "statistics": whole, "extreme_groups": groups, "spread_share": share})
     return found
 
 
-@_rule("FIT102", "predictive-zeros", severity="warning", params={"ppc_tail": TAIL})
-def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+@_rule(
+    "FIT102", "predictive-zeros", severity="warning", params={"ppc_tail": TAIL, "draw_seconds": fitdata.DRAW_SECONDS}
+)
+def predictive_zeros(subject: Subject, ppc_tail: float, draw_seconds: float) -> Iterator[Finding]:
     """More zeros in count data than the model reproduces: a zero-inflated process.
 
     What it checks: for each observed count variable, the posterior predictive p-value of the share of
@@ -213,7 +241,10 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     down and its fit everywhere else with it; overdispersion alone (FIT101) does not account for them.
 
     Threshold: a p-value below `ppc_tail` (default 0.01) for the share of zeros, and a probability
-    below `ppc_tail` of seeing that many zeros under the moment-matched negative binomial.
+    below `ppc_tail` of seeing that many zeros under the moment-matched negative binomial. Per group
+    along a dim of 2 to 20 levels (`county = X`, 5 observations or more), each level is judged the same
+    way at `ppc_tail` shared among the groups, against its own mean and variance, and named.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT101).
 
     Example: counts of which 40% are structural zeros and the rest Poisson(6): 43% zeros observed,
     3% replicated.
@@ -221,20 +252,25 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     Fix: a zero-inflated likelihood (`ZeroInflatedPoisson`, `ZeroInflatedNegativeBinomial`,
     `ZeroInflatedBinomial`), or a hurdle model when zeros and positive counts arise separately.
     """
-    for variable in detect_excess_zeros(subject, ppc_tail):
+    for variable in detect_excess_zeros(subject, ppc_tail, draw_seconds):
         lik = likelihood(subject.model, variable["name"], variable["dims"])
         inflated = fixes.ZERO_INFLATED.get(lik.distribution or "")
         zeros = variable["pvalues"]["zeros"]
+        whole = (
+            f"{zeros['observed']:.0%} of `{variable['name']}` are zeros; data replicated from the posterior "
+            f"have {zeros['replicated']:.1%} (p = {zeros['p']:.3f}), and a negative binomial with the data's "
+            f"mean and variance would give {variable['spread_share']:.1%}: more than overdispersion explains."
+            if variable["statistics"]
+            else f"`{variable['name']}` as a whole has no more zeros than its replicates and overdispersion explain."
+        )
         yield finding(
             "FIT102",
             "warning",
-            f"`{variable['name']}`: more zeros than the model reproduces",
-            f"{zeros['observed']:.0%} of `{variable['name']}` are zeros; data replicated from the posterior "
-            f"have {zeros['replicated']:.1%} (p = {zeros['p']:.3f}), and a negative binomial with the data's "
-            f"mean and variance would give {variable['spread_share']:.1%}: more than overdispersion explains.",
+            f"`{variable['name']}`{_where(variable)}: more zeros than the model reproduces",
+            f"{whole}{_by_group(variable)}",
             variables=(variable["name"],),
             evidence={
-                **_evidence(variable, ["zeros"]),
+                **_evidence(variable, variable["statistics"]),
                 "negative_binomial_zero_share": round(variable["spread_share"], 4),
             },
             fix=f"Use a zero-inflated likelihood (`{inflated or 'ZeroInflatedPoisson'}`), or a hurdle model.",
@@ -242,8 +278,8 @@ def predictive_zeros(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
         )
 
 
-@_rule("FIT103", "predictive-mean", severity="warning", params={"ppc_tail": TAIL})
-def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
+@_rule("FIT103", "predictive-mean", severity="warning", params={"ppc_tail": TAIL, "draw_seconds": fitdata.DRAW_SECONDS})
+def predictive_mean(subject: Subject, ppc_tail: float, draw_seconds: float) -> Iterator[Finding]:
     """The mean of the data lies outside what the model reproduces.
 
     What it checks: for each observed variable, the posterior predictive p-value of the mean.
@@ -254,6 +290,7 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
 
     Threshold: a p-value below `ppc_tail` or above 1 - `ppc_tail` (default 0.01); per group along a
     dim of 2 to 20 levels (`county = X`), at `ppc_tail` shared among the groups.
+    Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT101).
 
     Example: a Poisson regression with an identity link whose prior keeps the rate near 1 while the
     counts average 20.
@@ -261,9 +298,9 @@ def predictive_mean(subject: Subject, ppc_tail: float) -> Iterator[Finding]:
     Fix: check the link function and the prior on the intercept, add the missing covariate or offset,
     and plot the posterior predictive against the data.
     """
-    for variable in checked_variables(subject):
+    for variable in checked_variables(subject, draw_seconds):
         mean = variable["pvalues"]["mean"]
-        whole = _shifted(variable["pvalues"], ppc_tail)
+        whole = _shifted(variable, ppc_tail)
         variable = {**variable, "statistics": whole, "extreme_groups": extreme_groups(variable, ppc_tail, _shifted)}
         if not whole and not variable["extreme_groups"]:
             continue

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pymc_doctor import fitdata
+from pymc_doctor import sensitivitydata
 from pymc_doctor.checks.fit.common import finding
 from pymc_doctor.finding import Finding
 from pymc_doctor.registry import rule_family
@@ -32,7 +32,7 @@ def detect_prior_sensitivity(subject: Subject, threshold: float, *, conflict: bo
     """The parameter elements whose prior sensitivity reaches ``threshold`` and whose likelihood sensitivity
     does too (``conflict``: ArviZ's "prior-data conflict") or stays below it ("strong prior / weak
     likelihood"), most prior-sensitive first, with how they were computed; None when there are none."""
-    result = fitdata.sensitivities(subject.trace, subject.model)
+    result = sensitivitydata.sensitivities(subject.trace, subject.model)
     if conflict:
         flagged = [e for e in result["elements"] if e["prior"] >= threshold and e["likelihood"] >= threshold]
     else:

@@ -148,3 +148,25 @@ def test_groups_come_from_few_levelled_coordinates_with_enough_observations():
     assert mask.sum() == 50 and not mask[:25].any()
     few = xr.DataArray(np.zeros(8), dims="obs", coords={"obs": list("AAAAABBB")})
     assert [label for label, _ in fitdata.groups_of(few)] == ["obs = A"]  # B has 3 observations, under 5
+
+
+def _with_zeros_in_county_a() -> object:
+    """The grouped trace, its data in county A given 40% structural zeros (county B's left as sampled)."""
+    observed = groups("grouped")["observed_data"].copy(deep=True)
+    zeros = np.random.default_rng(7).random(observed["y"].sizes["visit"]) < 0.4
+    observed["y"].loc[{"county": "A"}] = np.where(zeros, 0, observed["y"].sel(county="A").values)
+    return container("grouped", observed_data=observed)
+
+
+def test_a_group_with_excess_zeros_is_named_by_its_coordinate():
+    (finding,) = findings_of(check(_with_zeros_in_county_a(), "grouped", select=["FIT102"]), "FIT102")
+    assert set(finding.evidence["groups"]) == {"county = A"}  # B's zeros follow from its negative binomial spread
+    assert finding.evidence["groups"]["county = A"]["zeros"]["p"] < 0.01 / 2
+    assert "`county = A`: zeros" in finding.message
+    assert 'pm.ZeroInflatedPoisson("y", mu=rate, psi=y_psi' in finding.fix_code
+    ast.parse(finding.fix_code)
+
+
+def test_groups_whose_zeros_overdispersion_explains_stay_silent():
+    report = check(load("fit_grouped"), "grouped", select=["FIT102"])
+    assert report.findings == [] and report.checks_run == ["FIT102"]

@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 import pymc_doctor
-from pymc_doctor import compat, examples, fitdata
+from pymc_doctor import compat, examples, sensitivitydata
 from pymc_doctor.remedies import fit as fixes
 from tests.checks.fit.models import MODELS as FIT_MODELS
 from tests.checks.fit.sensitivity_models import MODELS
@@ -108,7 +108,7 @@ def test_weakly_informative_priors_of_healthy_models_are_never_a_warning(name):
 
 @pytest.mark.parametrize("name", SENSITIVITY_TRACES)
 def test_the_numbers_are_arviz_psense(name):
-    found = doctor_numbers(fitdata.sensitivities(compat.trace_view(load(name)), None))
+    found = doctor_numbers(sensitivitydata.sensitivities(compat.trace_view(load(name)), None))
     reference = arviz_reference(name)
     assert found.keys() == reference.keys()
     for variable, values in reference.items():
@@ -122,7 +122,7 @@ def test_a_log_prior_computed_from_the_model_gives_arviz_psense_numbers():
     from scipy import stats
 
     view = compat.trace_view(load("fit_grouped"))
-    result = fitdata.sensitivities(view, FIT_MODELS["grouped"]())
+    result = sensitivitydata.sensitivities(view, FIT_MODELS["grouped"]())
     assert result["drawn"] and result["priors"] == ("rate",)
 
     def log_prior(posterior):
@@ -141,7 +141,7 @@ def test_the_numbers_agree_with_arviz_0x_psens(name):
     """ArviZ 0.x's psens scales by 1/1.01 (not 0.99) and smooths with r_eff 1: the same numbers within 1%."""
     import arviz
 
-    found = doctor_numbers(fitdata.sensitivities(compat.trace_view(load(name)), None))
+    found = doctor_numbers(sensitivitydata.sensitivities(compat.trace_view(load(name)), None))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for group in ("prior", "likelihood"):
@@ -161,7 +161,7 @@ def test_the_model_computes_both_log_densities_on_a_copy():
 
 def test_the_traces_log_prior_is_read_on_the_draws_the_model_computes_the_likelihood_of():
     view = compat.trace_view(without("sens_prior_conflict", "log_likelihood"))
-    data = fitdata.log_densities(view, MODELS["prior_conflict"]())
+    data = sensitivitydata.log_densities(view, MODELS["prior_conflict"]())
     assert data["drawn"] and data["priors"] == ("mu",)
     stored = compat.trace_groups(load("sens_prior_conflict"))["log_prior"]["mu"]
     posterior = data["posterior"]
@@ -196,6 +196,6 @@ def test_many_parameters_are_judged_on_every_other_draw():
         "log_prior": xr.Dataset({"theta": (("chain", "draw"), -0.5 * (theta**2).sum(-1) / 4)}),
         "log_likelihood": xr.Dataset({"y": (("chain", "draw"), -0.5 * ((theta - 0.1) ** 2).sum(-1))}),
     }
-    result = fitdata.sensitivities(compat.trace_view(compat.arviz_container(groups)), None)
+    result = sensitivitydata.sensitivities(compat.trace_view(compat.arviz_container(groups)), None)
     assert result["draws"] == 1000 and len(result["elements"]) == 2100
     assert result["elements"][0]["label"] == "theta[0]"
