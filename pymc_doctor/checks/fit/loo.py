@@ -154,9 +154,14 @@ def parameter_count(subject: Subject) -> int:
 
 
 @_rule(
-    "FIT202", "loo-complexity", severity="warning", params={"max_ploo_ratio": 1.0, "draw_seconds": fitdata.DRAW_SECONDS}
+    "FIT202",
+    "loo-complexity",
+    severity="warning",
+    params={"max_ploo_ratio": 1.0, "min_ploo_excess": 1.0, "draw_seconds": fitdata.DRAW_SECONDS},
 )
-def loo_complexity(subject: Subject, max_ploo_ratio: float, draw_seconds: float) -> Iterator[Finding]:
+def loo_complexity(
+    subject: Subject, max_ploo_ratio: float, min_ploo_excess: float, draw_seconds: float
+) -> Iterator[Finding]:
     """More effective parameters than the model has: p_loo above the parameter count.
 
     What it checks: the effective number of parameters `p_loo` of ArviZ's PSIS-LOO, summed over the
@@ -169,7 +174,10 @@ def loo_complexity(subject: Subject, max_ploo_ratio: float, draw_seconds: float)
     accommodate. A p_loo close to the count with more than one parameter per five observations means a
     model so flexible, or priors so weak, that left-out observations are hard to predict.
 
-    Threshold: p_loo above `max_ploo_ratio` (default 1) times the number of parameters.
+    Threshold: p_loo above `max_ploo_ratio` (default 1) times the number of parameters by more than
+    `min_ploo_excess` (default 1): a well-specified model's p_loo, an estimate from finite data and
+    draws, lands a fraction of a parameter on either side of the count (3.05 for a 500-observation
+    regression of 3 parameters), while a misspecified one exceeds it by whole parameters.
     Computed from the model, the draws share `draw_seconds` (default 30 s; see FIT201).
 
     Example: a Normal regression (3 parameters) of data with three gross outliers: p_loo near 8.
@@ -180,7 +188,7 @@ def loo_complexity(subject: Subject, max_ploo_ratio: float, draw_seconds: float)
     results = fitdata.loo(subject.trace, subject.model, draw_seconds, subject.progress)
     p_loo = sum(r["p_loo"] for r in results)
     parameters = parameter_count(subject)
-    if p_loo <= max_ploo_ratio * parameters:
+    if p_loo - max_ploo_ratio * parameters <= min_ploo_excess:
         return
     observations = sum(int(r["pareto_k"].size) for r in results)
     costs = "; ".join(f"`{r['name']}`: {_cost(r)}" for r in results)

@@ -54,6 +54,16 @@ def test_misspecified_models_have_more_effective_parameters_than_parameters(name
     assert finding.evidence["parameters"] == {"outliers": 3, "overdispersed": 1}[name]
 
 
+def test_a_p_loo_a_fraction_of_a_parameter_above_the_count_is_noise_not_misspecification():
+    # A well-specified regression whose p_loo lands just above its count (as 3.05 of 3 parameters can): here
+    # the count is scaled so that p_loo exceeds it by 0.3 of a parameter.
+    results = fitdata.loo(compat.trace_view(load("fit_regression")), None)
+    ratio = (sum(r["p_loo"] for r in results) - 0.3) / 3
+    assert check(load("fit_regression"), select=["FIT202"], max_ploo_ratio=ratio).findings == []
+    (finding,) = check(load("fit_regression"), select=["FIT202"], max_ploo_ratio=ratio, min_ploo_excess=0.0).findings
+    assert finding.evidence["p_loo"] - ratio * finding.evidence["parameters"] == pytest.approx(0.3, abs=1e-3)
+
+
 @pytest.mark.parametrize("name", ["regression", "poisson"])
 def test_well_specified_models_stay_silent(name):
     report = check(load(f"fit_{name}"), name, select=["FIT2"])
