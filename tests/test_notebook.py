@@ -93,6 +93,13 @@ def test_a_notebook_shows_the_watch_verdict_and_the_report_styled(executed):
     assert len(plain) < 2_000, plain  # a readable repr beside the HTML, not an object dump
 
 
+# Writes the computed alignment of the report's first table cell where --dump-dom shows it.
+ALIGNMENT_PROBE = (
+    "<script>document.body.dataset.cellAlign = "
+    "getComputedStyle(document.querySelector('.pymc-doctor-report td')).textAlign;</script>"
+)
+
+
 @pytest.mark.slow
 def test_the_executed_notebook_renders_in_chromium_without_console_errors(executed):
     from nbconvert import HTMLExporter
@@ -107,3 +114,8 @@ def test_the_executed_notebook_renders_in_chromium_without_console_errors(execut
     assert console_errors(browser.stderr) == []
     dom = open_page(page, folder, "--dump-dom").stdout
     assert dom.count('class="pymc-doctor-report live"') == 2  # both reports' scripts ran: their buttons work
+    # JupyterLab right-aligns table cells; the report's own style must win inside the notebook's page.
+    measured = folder / "measured.html"
+    measured.write_text(page.read_text().replace("</body>", f"{ALIGNMENT_PROBE}</body>"))
+    aligned = re.search(r'data-cell-align="(\w+)"', open_page(measured, folder, "--dump-dom").stdout)
+    assert aligned is not None and aligned.group(1) == "left"
