@@ -91,11 +91,14 @@ def once(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> 
     return _cached(trace, model, key, compute)
 
 
-def drawn_by_pymc(what: str, function: Callable[[], Any]) -> Any:
-    """Run a PyMC function quietly; its failure (a model that does not match the trace) says why."""
+def drawn_by_pymc(what: str, function: Callable[..., Any], posterior: xr.Dataset, model: Any, **options: Any) -> Any:
+    """``function`` (``pm.sample_posterior_predictive``, ``compute_log_likelihood``...) of ``posterior``'s draws
+    and ``model``, quietly and never extending a trace; its failure (a model that does not match the trace)
+    says why."""
+    container = compat.arviz_container({"posterior": posterior})
     try:
         with quiet("pymc"):
-            return function()
+            return function(container, model=model, progressbar=False, extend_inferencedata=False, **options)
     except Exception as exc:
         raise CannotCheck(
             f"the model could not compute the {what} from this trace ({type(exc).__name__}: {exc})"
@@ -172,13 +175,10 @@ def _predictive(trace: TraceView, model: Any, seconds: float, progress: Progress
     def draw(posterior: xr.Dataset, part: int) -> xr.Dataset:
         drawn = drawn_by_pymc(
             "posterior predictive draws",
-            lambda: pm.sample_posterior_predictive(
-                compat.arviz_container({"posterior": posterior}),
-                model=model,
-                random_seed=PREDICTIVE_SEED + part,
-                progressbar=False,
-                extend_inferencedata=False,
-            ),
+            pm.sample_posterior_predictive,
+            posterior,
+            model,
+            random_seed=PREDICTIVE_SEED + part,
         )
         found = compat.trace_groups(drawn)
         if "observed_data" not in found:
@@ -212,15 +212,7 @@ def _log_likelihood(trace: TraceView, model: Any, seconds: float, progress: Prog
     import pymc as pm
 
     def compute(posterior: xr.Dataset, part: int) -> xr.Dataset:
-        computed = drawn_by_pymc(
-            "pointwise log-likelihood",
-            lambda: pm.compute_log_likelihood(
-                compat.arviz_container({"posterior": posterior}),
-                model=model,
-                extend_inferencedata=False,
-                progressbar=False,
-            ),
-        )
+        computed = drawn_by_pymc("pointwise log-likelihood", pm.compute_log_likelihood, posterior, model)
         found = computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_likelihood"]
         # PyMC 5 numbers the draws afresh (0, 1, ...): they are the posterior's, which the replicates share.
         return found.assign_coords(chain=posterior["chain"].values, draw=posterior["draw"].values)

@@ -77,14 +77,8 @@ def _log_densities(trace: TraceView, model: Any) -> dict[str, Any]:
     else:
         import pymc as pm
 
-        container = compat.arviz_container({"posterior": posterior})
         started = time.perf_counter()
-        computed = drawn_by_pymc(
-            "log prior",
-            lambda: pm.compute_log_prior(
-                container, var_names=priors, model=model, extend_inferencedata=False, progressbar=False
-            ),
-        )
+        computed = drawn_by_pymc("log prior", pm.compute_log_prior, posterior, model, var_names=priors)
         found = computed if isinstance(computed, xr.Dataset) else compat.trace_groups(computed)["log_prior"]
         seconds += time.perf_counter() - started
     if not found.data_vars:

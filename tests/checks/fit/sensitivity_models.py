@@ -12,19 +12,19 @@ SEED = 20261202
 def prior_conflict() -> pm.Model:
     """A Normal(10, 0.1) prior on a mean whose 20 observations (noise sd 1) are centred at 0: the prior
     pulls the mean to about 8, the data towards 0."""
-    y = np.random.default_rng(SEED).normal(0.0, 1.0, size=20)
-    with pm.Model(coords={"obs_id": np.arange(y.size)}) as model:
-        mu = pm.Normal("mu", 10, 0.1)
-        pm.Normal("y", mu=mu, sigma=1.0, observed=y, dims="obs_id")
-    return model
+    return _mean_of(np.random.default_rng(SEED).normal(0.0, 1.0, size=20), prior=(10, 0.1), noise=1.0)
 
 
 def weak_likelihood() -> pm.Model:
     """Three observations with noise sd 20 of a mean whose prior has sd 1: the prior decides the posterior."""
-    y = np.random.default_rng(SEED + 1).normal(0.5, 20.0, size=3)
+    return _mean_of(np.random.default_rng(SEED + 1).normal(0.5, 20.0, size=3), prior=(0, 1), noise=20.0)
+
+
+def _mean_of(y: np.ndarray, prior: tuple[float, float], noise: float) -> pm.Model:
+    """The mean of ``y`` under a Normal ``prior`` (mean, sd), with a known noise sd."""
     with pm.Model(coords={"obs_id": np.arange(y.size)}) as model:
-        mu = pm.Normal("mu", 0, 1)
-        pm.Normal("y", mu=mu, sigma=20.0, observed=y, dims="obs_id")
+        mu = pm.Normal("mu", *prior)
+        pm.Normal("y", mu=mu, sigma=noise, observed=y, dims="obs_id")
     return model
 
 
