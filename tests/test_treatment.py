@@ -211,6 +211,9 @@ def test_a_step_that_switches_the_sampler_switches_and_a_compound_run_gets_no_st
     model, trace = _stuck()
     _, kwargs = sampling_call(model, trace, {"sampler": "pymc-nuts"}, 5, False)
     assert "step" not in kwargs
+    # DX402's switch: whatever NUTS pm.sample() picks with no step=, as its code spells it
+    _, kwargs = sampling_call(model, trace, {"sampler": "nuts"}, 5, False)
+    assert "step" not in kwargs and "nuts_sampler" not in kwargs
     _, kwargs = sampling_call(model, dataclasses.replace(trace, sampler="compound"), {}, 5, False)
     assert "step" not in kwargs  # PyMC assigns the steps again, as the plan's code says
 

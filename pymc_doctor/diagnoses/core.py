@@ -36,6 +36,7 @@ def all_units() -> list[Unit]:
         modes,
         priors,
         ridge,
+        sampler,
         separation,
         walks,
     )

@@ -10,6 +10,8 @@ EXTERNAL_SAMPLERS = ("nutpie", "numpyro", "blackjax")
 # PyMC's gradient-free steps, as ``TraceView.sampler`` names them, and the class (``pm.<name>``) whose
 # ``step=`` keeps each: the plan's code spells it, and ``treat`` builds it.
 GRADIENT_FREE_STEPS = {"metropolis": "Metropolis", "slice": "Slice"}
+# A plan's switch to whatever NUTS ``pm.sample()`` picks with no ``step=`` (nutpie on PyMC 6 where installed).
+DEFAULT_NUTS = "nuts"
 # Settings only NUTS reads: a re-run that asks for one is a NUTS run (PyMC rejects them beside step=).
 NUTS_SETTINGS = ("target_accept", "max_treedepth", "init")
 

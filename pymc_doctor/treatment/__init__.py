@@ -16,7 +16,7 @@ from typing import Any
 from pymc_doctor.compat import trace_view
 from pymc_doctor.finding import PlanStep, Report, Treatment, TreatmentStep
 from pymc_doctor.quiet import quiet
-from pymc_doctor.remedies.sampling import GRADIENT_FREE_STEPS, kept_step, sample_options
+from pymc_doctor.remedies.sampling import DEFAULT_NUTS, GRADIENT_FREE_STEPS, kept_step, sample_options
 from pymc_doctor.runner import run_checks
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
@@ -56,6 +56,7 @@ def sampling_call(
     step = None if switched else kept_step(trace.sampler, options)
     # A gradient-free trace whose step tunes NUTS samples with the line's default NUTS, as its code says.
     sampler = switched or (None if trace.sampler in GRADIENT_FREE_STEPS and step is None else trace.sampler)
+    sampler = None if sampler == DEFAULT_NUTS else sampler
     kwargs = {
         **common,
         **shape,
