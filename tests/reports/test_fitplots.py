@@ -141,3 +141,11 @@ def test_the_json_and_markdown_carry_no_plot_data():
     assert [sorted(plot) for plot in plots] == [["kind", "title", "variables"]] * 2
     assert render_json(report) == render_json(_without_plot_data(report))
     assert render_markdown(report) == render_markdown(_without_plot_data(report))
+
+
+def test_continuous_data_are_drawn_as_densities(draw):
+    report = _report("outliers", ("FIT101",))
+    finding, request = _only(report, "FIT101")
+    (axes,) = draw(request, finding, report).axes
+    assert axes.get_ylabel() == "density" and len(axes.get_lines()) == 51
+    assert _legend(axes) == ["replicated (50 draws)", "observed"]
