@@ -26,17 +26,21 @@ class RerunStep:
 @dataclass(frozen=True)
 class PlotRequest:
     """A plot a renderer may draw for a finding or a diagnosis: ``rank``, ``trace``, ``pair``, ``funnel``,
-    ``densities``, ``energy`` or ``prior_predictive``.
+    ``densities``, ``energy``, ``prior_predictive``, or a fit rule's ``ppc``, ``loo_pit`` or ``khat``.
 
     ``variables`` are element labels (``tau``, ``theta[Choate]``); for ``pair`` the first is drawn
     on the horizontal axis, divergent draws apart; ``funnel`` draws every element of its second, a
     variable name (``theta``), over its first, a scale; ``densities`` draws each chain's density of
     each element.
+
+    ``data`` holds the few arrays a plot draws that the trace does not (a fit rule's replicates, PIT
+    values, k̂): for the HTML report only, never written to JSON or Markdown.
     """
 
     kind: str
     variables: tuple[str, ...] = ()
     title: str = ""
+    data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Finding:
         data["message"] = self.text
         data["variables"] = list(self.variables)
         data["rerun"] = [dataclasses.asdict(step) for step in self.rerun]
-        data["plots"] = [{**dataclasses.asdict(plot), "variables": list(plot.variables)} for plot in self.plots]
+        data["plots"] = [{"kind": p.kind, "variables": list(p.variables), "title": p.title} for p in self.plots]
         return data
 
 

@@ -252,4 +252,6 @@ def pit_calibration(pit: np.ndarray, prob: float) -> dict[str, Any]:
             "band": (float(low[worst]), float(high[worst])),
         },
         "count": int(pit.size),
+        # What the report's LOO-PIT plot draws.
+        "curve": {"points": points, "ecdf": ecdf, "low": low, "high": high},
     }

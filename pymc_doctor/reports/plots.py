@@ -27,6 +27,12 @@ LABEL_CAP = 40
 MAX_PANELS = 4
 MAX_ELEMENTS = 50
 DIVERGENT, OTHER = "#d62728", "#7f7f7f"
+# The fit rules' plots, drawn from the arrays their requests carry: a report keeps no replicates, PIT values or k̂.
+FIT_TITLES = {"ppc": "Posterior predictive check", "loo_pit": "LOO-PIT ECDF", "khat": "Pareto k̂ per observation"}
+FIT_KINDS = tuple(FIT_TITLES)
+MAX_COUNTS = 200
+# They mark the data, and the observations over the threshold, in the divergent draws' red.
+MARKED = DIVERGENT
 
 
 def plot_label(label: str) -> str:
@@ -147,6 +153,105 @@ def _densities_figure(request: PlotRequest, trace: TraceView):
     return figure
 
 
+def _counts_lines(axes: Any, observed: np.ndarray, replicates: np.ndarray) -> None:
+    """Counts: the share of each value, per replicated dataset and for the data, as steps."""
+    low = int(min(observed.min(), replicates.min()))
+    values = np.arange(low, int(max(observed.max(), replicates.max())) + 1)
+    for row, replicate in enumerate(replicates):
+        share = np.bincount(replicate.astype(np.int64) - low, minlength=values.size) / replicate.size
+        axes.plot(values, share, drawstyle="steps-mid", color=OTHER, alpha=0.3, linewidth=0.8, **_first(row))
+    share = np.bincount(observed.astype(np.int64) - low, minlength=values.size) / observed.size
+    axes.plot(values, share, drawstyle="steps-mid", color=MARKED, linewidth=2, label="observed")
+    axes.set_ylabel("share of observations")
+
+
+def _first(row: int) -> dict[str, str]:
+    """The legend label, on the first replicate's line only."""
+    return {"label": "replicated"} if row == 0 else {}
+
+
+def _density_lines(axes: Any, observed: np.ndarray, replicates: np.ndarray) -> None:
+    """Continuous data: the density of each replicated dataset and of the data."""
+    finite = np.concatenate([observed, replicates.ravel()])
+    finite = finite[np.isfinite(finite)]
+    grid = np.linspace(finite.min(), finite.max(), 200)
+    for row, replicate in enumerate(replicates):
+        replicate = replicate[np.isfinite(replicate)]
+        axes.plot(grid, _density(replicate, grid), color=OTHER, alpha=0.3, linewidth=0.8, **_first(row))
+    axes.plot(grid, _density(observed, grid), color=MARKED, linewidth=2, label="observed")
+    axes.set_ylabel("density")
+    axes.set_yticks([])
+
+
+def _ppc_figure(request: PlotRequest, data: dict[str, np.ndarray]):
+    """The data's distribution over those of replicated datasets: where it leaves them, the model misses."""
+    import matplotlib.pyplot as plt
+
+    observed = np.asarray(data["observed"], dtype=np.float64)
+    replicates = np.asarray(data["replicates"], dtype=np.float64)
+    figure, axes = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    values = np.concatenate([observed, replicates.ravel()])
+    # Counts over a few hundred values are drawn as shares of each; wider ones, as densities.
+    counts = np.isfinite(values).all() and (values == np.round(values)).all() and np.ptp(values) <= MAX_COUNTS
+    (_counts_lines if counts else _density_lines)(axes, observed, replicates)
+    axes.set_xlabel(plot_label(request.variables[0]) if request.variables else "")
+    handles, labels = axes.get_legend_handles_labels()
+    labels = [f"replicated ({len(replicates)} draws)" if label == "replicated" else label for label in labels]
+    axes.legend(handles, labels, loc="best", fontsize=8)
+    return figure
+
+
+def _loo_pit_figure(request: PlotRequest, data: dict[str, np.ndarray]):
+    """The ECDF of the PIT values minus the uniform's, in the simultaneous band: leaving it is miscalibration."""
+    import matplotlib.pyplot as plt
+
+    points = np.asarray(data["points"], dtype=np.float64)
+    figure, axes = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    prob = float(data["prob"])
+    axes.fill_between(
+        points, data["low"] - points, data["high"] - points, color="#9ecae1", alpha=0.6, label=f"{prob:.0%} band"
+    )
+    axes.plot(points, data["ecdf"] - points, color="#08519c", linewidth=1.5, label="LOO-PIT ECDF")
+    axes.axhline(0, color=OTHER, linewidth=0.8)
+    axes.set_xlabel("PIT value")
+    axes.set_ylabel("ECDF minus uniform")
+    axes.legend(loc="best", fontsize=8)
+    return figure
+
+
+def _khat_figure(request: PlotRequest, data: dict[str, np.ndarray]):
+    """k̂ per observation against the threshold, the worst flagged ones named."""
+    import matplotlib.pyplot as plt
+
+    k = np.asarray(data["k"], dtype=np.float64)
+    threshold = float(data["threshold"])
+    high = k > threshold
+    index = np.arange(k.size)
+    figure, axes = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    axes.scatter(index[~high], k[~high], s=10, color=OTHER, linewidths=0, label="k̂")
+    axes.scatter(index[high], k[high], s=18, color=MARKED, linewidths=0, label=f"k̂ > {threshold:g} ({high.sum()})")
+    axes.axhline(threshold, color=MARKED, linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
+    for position, label in zip(data["flagged"], data["labels"], strict=True):
+        axes.annotate(
+            plot_label(str(label)), (position, k[position]), xytext=(3, 3), textcoords="offset points", fontsize=7
+        )
+    axes.set_xlabel("observation")
+    axes.set_ylabel("Pareto k̂")
+    axes.legend(loc="best", fontsize=8)
+    return figure
+
+
+def _fit_figure(request: PlotRequest):
+    """The figure of a fit rule's plot request; raises when the request carries no data."""
+    if request.data is None:
+        raise ValueError("the finding carries no data to draw from")
+    draw = {"ppc": _ppc_figure, "loo_pit": _loo_pit_figure, "khat": _khat_figure}[request.kind]
+    figure = draw(request, request.data)
+    name = plot_label(request.variables[0]) if request.variables else ""
+    figure.axes[0].set_title(f"{FIT_TITLES[request.kind]}: {name}" if name else FIT_TITLES[request.kind], fontsize=10)
+    return figure
+
+
 def _arviz_figure(request: PlotRequest, trace: TraceView):
     labels = request.variables or tuple(trace.element_labels(trace.variable_names()[0])[:1])
     figure = compat.plot_figure(request.kind, _labelled(trace.elements(labels)), trace.sample_stats)
@@ -160,6 +265,8 @@ def plot_figure(request: PlotRequest, item: Any, trace: TraceView | None):
     some plots read); raises when it cannot be drawn. The caller closes it."""
     if request.kind == "prior_predictive":
         return _prior_predictive_figure(item)
+    if request.kind in FIT_KINDS:
+        return _fit_figure(request)
     if trace is None:
         raise ValueError("the report has no trace to draw from")
     if request.kind in ("pair", "funnel"):

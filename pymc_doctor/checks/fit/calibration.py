@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
-from pymc_doctor.finding import Finding
+from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.registry import rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
@@ -115,4 +117,12 @@ def loo_pit_calibration(subject: Subject, pit_band_prob: float, draw_seconds: fl
             },
             fix=fix,
             fix_code=code,
+            plots=(
+                PlotRequest(
+                    "loo_pit",
+                    (variable["name"],),
+                    f"LOO-PIT ECDF of `{variable['name']}` in its {pit_band_prob:.0%} simultaneous band",
+                    data={**variable["curve"], "prob": np.array(pit_band_prob)},
+                ),
+            ),
         )

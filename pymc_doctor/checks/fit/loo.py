@@ -15,7 +15,7 @@ import numpy as np
 
 from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
-from pymc_doctor.finding import Finding
+from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.registry import rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
@@ -67,7 +67,7 @@ def detect_high_pareto_k(subject: Subject, max_k: float, seconds: float = fitdat
             labels = observation_labels(result["pareto_k"], result["name"])
             order = high[np.argsort(-k[high])]
             observations = [{"label": labels[i][0], "coords": labels[i][1], "k": round(float(k[i]), 3)} for i in order]
-            found.append({**result, "observations": observations, "count": k.size})
+            found.append({**result, "observations": observations, "count": k.size, "k": k, "order": order})
     return found
 
 
@@ -139,7 +139,20 @@ def high_pareto_k(subject: Subject, max_pareto_k: float, draw_seconds: float) ->
             fix=f"If {names(o['label'] for o in flagged)} are outliers, use a robust likelihood ({robust_fix}); "
             "otherwise refit without them (K-fold cross-validation) or use moment matching for their LOO.",
             fix_code=lik.swap_code(robust) if robust else "",
+            plots=(_khat_plot(result, max_pareto_k),),
         )
+
+
+def _khat_plot(result: dict[str, Any], max_k: float) -> PlotRequest:
+    """k̂ per observation against the threshold, the worst ten flagged ones labelled."""
+    shown = result["order"][:10]
+    data = {
+        "k": result["k"],
+        "flagged": shown,
+        "labels": np.array([o["label"] for o in result["observations"][:10]]),
+        "threshold": np.array(max_k),
+    }
+    return PlotRequest("khat", (result["name"],), f"Pareto k̂ per observation of `{result['name']}`", data=data)
 
 
 def parameter_count(subject: Subject) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 
 from pymc_doctor import fitdata, fitstats
 from pymc_doctor.checks.fit.common import finding, likelihood
-from pymc_doctor.finding import Finding
+from pymc_doctor.finding import Finding, PlotRequest
 from pymc_doctor.registry import CannotCheck, rule_family
 from pymc_doctor.remedies import fit as fixes
 from pymc_doctor.subject import Subject
@@ -25,6 +25,8 @@ _rule = rule_family("fit", needs=("trace", "predictive"))
 # conservative: the posterior was fitted to these data), so 1% in either tail is rare among the few
 # statistics checked, and a model that misses the data by far reaches it with a few hundred draws.
 TAIL = 0.01
+# Replicated datasets kept for the report's overlay plot: enough to show their spread, few enough to draw.
+PLOTTED_REPLICATES = 50
 
 
 def checked_variables(subject: Subject, seconds: float = fitdata.DRAW_SECONDS) -> list[dict[str, Any]]:
@@ -65,11 +67,24 @@ def _checked_variables(subject: Subject, seconds: float) -> list[dict[str, Any]]
                 "pvalues": fitstats.predictive_pvalues(replicated, observed),
                 "drawn": groups["drawn"],
                 "groups": by_group,
+                "replicates": _plotted(replicated),
             }
         )
     if not found:
         raise CannotCheck("no observed variable has posterior predictive draws")
     return found
+
+
+def _plotted(replicated: np.ndarray) -> np.ndarray:
+    """A seeded choice of at most ``PLOTTED_REPLICATES`` replicated datasets (rows)."""
+    rows = np.random.default_rng(0).choice(len(replicated), min(len(replicated), PLOTTED_REPLICATES), replace=False)
+    return replicated[np.sort(rows)]
+
+
+def _overlay(variable: dict[str, Any]) -> tuple[PlotRequest, ...]:
+    """The posterior predictive overlay of the variable: its data over some of its replicates."""
+    name, data = variable["name"], {"observed": variable["observed"], "replicates": variable["replicates"]}
+    return (PlotRequest("ppc", (name,), f"Posterior predictive `{name}` against the data", data=data),)
 
 
 def _shown(pvalues: dict[str, dict[str, float]], statistics: list[str]) -> str:
@@ -194,6 +209,7 @@ def predictive_spread(subject: Subject, ppc_tail: float, draw_seconds: float) ->
             evidence=_evidence(variable, variable["statistics"]),
             fix=fix,
             fix_code=lik.swap_code(wider) if wider else "",
+            plots=_overlay(variable),
         )
 
 
@@ -275,6 +291,7 @@ def predictive_zeros(subject: Subject, ppc_tail: float, draw_seconds: float) -> 
             },
             fix=f"Use a zero-inflated likelihood (`{inflated or 'ZeroInflatedPoisson'}`), or a hurdle model.",
             fix_code=lik.swap_code(inflated) if inflated else "",
+            plots=_overlay(variable),
         )
 
 
@@ -317,4 +334,5 @@ def predictive_mean(subject: Subject, ppc_tail: float, draw_seconds: float) -> I
             fix="Check the link function and the intercept's prior; add the missing covariate, offset or "
             f"exposure. Plot the posterior predictive of {names([variable['name']])} against the data.",
             fix_code=fixes.predictive_check_code(variable["name"]),
+            plots=_overlay(variable),
         )
