@@ -8,19 +8,14 @@ import dataclasses
 import json
 from functools import cache
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from pymc_doctor.reports.html import render_html
 from pymc_doctor.reports.json import render_json
 from pymc_doctor.reports.markdown import render_markdown
-from pymc_doctor.reports.plots import plot_figure
 from tests.checks.fit.helpers import check
 from tests.support import load
-
-matplotlib.use("Agg")
 
 
 @cache
@@ -33,21 +28,6 @@ def _only(report, code):
     (found,) = [f for f in report.findings if f.code == code]
     (request,) = found.plots
     return found, request
-
-
-@pytest.fixture
-def draw():
-    figures = []
-
-    def draw(request, item, report):
-        figure = plot_figure(request, item, report.trace)
-        figure.canvas.draw()
-        figures.append(figure)
-        return figure
-
-    yield draw
-    for figure in figures:
-        plt.close(figure)
 
 
 def _legend(axes) -> list[str]:

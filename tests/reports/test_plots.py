@@ -6,31 +6,11 @@ from __future__ import annotations
 import re
 
 import matplotlib
-import matplotlib.pyplot as plt
 import pytest
 
 from pymc_doctor.finding import PlotRequest
 from pymc_doctor.reports.html import render_html
-from pymc_doctor.reports.plots import plot_figure
 from tests.diagnoses.common import checked
-
-matplotlib.use("Agg")
-
-
-@pytest.fixture
-def draw():
-    """Draw a plot request of a report's item; every figure drawn is closed after the test."""
-    figures = []
-
-    def draw(request, item, report):
-        figure = plot_figure(request, item, report.trace)
-        figure.canvas.draw()
-        figures.append(figure)
-        return figure
-
-    yield draw
-    for figure in figures:
-        plt.close(figure)
 
 
 def _diagnosis(name, code):
