@@ -224,6 +224,9 @@ def test_a_step_that_tunes_nuts_samples_a_metropolis_trace_with_nuts_as_its_code
     model, trace = _stuck()
     _, kwargs = sampling_call(model, trace, setting, 5, False)
     assert "step" not in kwargs and set(setting) <= set(kwargs) | {"max_treedepth"}
+    expected = sample_options(None, **setting)  # the line's default NUTS, as the code below spells it
+    assert {key: kwargs.get(key) for key in expected} == expected
+    assert ("nuts_sampler" in kwargs) == ("nuts_sampler" in expected)
     code = remedies.sample_call(trace.sampler, **setting)
     assert "step=" not in code.split("idata =")[1] and "samples with NUTS, not metropolis" in code
     assert "step=pm.Metropolis()" in remedies.sample_call(trace.sampler, draws=2000)

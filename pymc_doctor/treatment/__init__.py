@@ -16,7 +16,7 @@ from typing import Any
 from pymc_doctor.compat import trace_view
 from pymc_doctor.finding import PlanStep, Report, Treatment, TreatmentStep
 from pymc_doctor.quiet import quiet
-from pymc_doctor.remedies.sampling import DEFAULT_NUTS, GRADIENT_FREE_STEPS, kept_step, sample_options
+from pymc_doctor.remedies.sampling import DEFAULT_NUTS, kept_step, sample_options
 from pymc_doctor.runner import run_checks
 from pymc_doctor.subject import Subject
 from pymc_doctor.trace import TraceView
@@ -54,9 +54,9 @@ def sampling_call(
         return pm.sample_smc, {**common, **shape, **smc}
     switched = options.pop("sampler", None)
     step = None if switched else kept_step(trace.sampler, options)
-    # A gradient-free trace whose step tunes NUTS samples with the line's default NUTS, as its code says.
-    sampler = switched or (None if trace.sampler in GRADIENT_FREE_STEPS and step is None else trace.sampler)
-    sampler = None if sampler == DEFAULT_NUTS else sampler
+    # ``sample_options`` gives a gradient-free or compound trace's name the line's default NUTS, as it
+    # gives DEFAULT_NUTS: what pm.sample() picks with no step=.
+    sampler = None if switched == DEFAULT_NUTS else switched or trace.sampler
     kwargs = {
         **common,
         **shape,
