@@ -72,8 +72,9 @@ def draw_limit(model: Any, most: int, budget: int = VALUE_BUDGET) -> int:
     return max(MIN_DRAWS, min(most, budget // max(observations, 1)))
 
 
-def _cached(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per trace, model and ``key``; a CannotCheck is remembered too."""
+def once(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per trace, model and ``key``, for what several rules read; a CannotCheck is
+    remembered too."""
     results = _CACHE.setdefault(trace, {})
     slot = (key, id(model))
     if slot not in results:
@@ -84,11 +85,6 @@ def _cached(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) 
     if isinstance(results[slot], CannotCheck):
         raise results[slot]
     return results[slot]
-
-
-def once(trace: TraceView, model: Any, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per trace, model and ``key``, for what several rules read (a CannotCheck too)."""
-    return _cached(trace, model, key, compute)
 
 
 def drawn_by_pymc(what: str, function: Callable[..., Any], posterior: xr.Dataset, model: Any, **options: Any) -> Any:
@@ -159,7 +155,7 @@ def predictive(
 ) -> dict[str, Any]:
     """``posterior_predictive`` and ``observed_data`` Datasets, ``drawn`` (whether the doctor drew them)
     and ``seconds``; raises CannotCheck when the trace lacks them and no model can draw them in time."""
-    return _cached(trace, model, "predictive", lambda: _predictive(trace, model, seconds, progress))
+    return once(trace, model, "predictive", lambda: _predictive(trace, model, seconds, progress))
 
 
 def _predictive(trace: TraceView, model: Any, seconds: float, progress: Progress | None) -> dict[str, Any]:
@@ -196,7 +192,7 @@ def log_likelihood(
 ) -> dict[str, Any]:
     """The ``posterior`` and its pointwise ``log_likelihood`` (same draws), ``drawn`` and ``seconds``;
     raises CannotCheck when the trace lacks it and no model can compute it in time."""
-    return _cached(trace, model, "log_likelihood", lambda: _log_likelihood(trace, model, seconds, progress))
+    return once(trace, model, "log_likelihood", lambda: _log_likelihood(trace, model, seconds, progress))
 
 
 def _log_likelihood(trace: TraceView, model: Any, seconds: float, progress: Progress | None) -> dict[str, Any]:
@@ -255,7 +251,7 @@ def loo(trace: TraceView, model: Any, seconds: float = DRAW_SECONDS, progress: P
     """ArviZ's PSIS-LOO (``fitstats.loo``) of each observed variable with a pointwise log-likelihood, with its
     ``name``, the ``draws`` it used, whether the doctor computed the log-likelihood (``drawn``) and in how
     many ``seconds``."""
-    return _cached(trace, model, "loo", lambda: _loo(log_likelihood(trace, model, seconds, progress)))
+    return once(trace, model, "loo", lambda: _loo(log_likelihood(trace, model, seconds, progress)))
 
 
 def _loo(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -273,7 +269,7 @@ def _loo(data: dict[str, Any]) -> list[dict[str, Any]]:
 def loo_pit(trace: TraceView, model: Any, seconds: float = DRAW_SECONDS, progress: Progress | None = None) -> list:
     """Per observed variable with replicates and a pointwise log-likelihood: its ``name``, dims and ArviZ's
     LOO-PIT values (``fitstats.loo_pit``), on the draws both groups share."""
-    return _cached(
+    return once(
         trace,
         model,
         "loo_pit",
